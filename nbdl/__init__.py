@@ -1,0 +1,18 @@
+"""nbdl: a Jupyter-native deep-learning lab on PyTorch.
+
+    import nbdl
+    net = nbdl.build("input 2\\ndense 16 relu\\ndense 2 softmax")
+    run = nbdl.train(net, data="moons", epochs=50, lr=0.01)
+    run.evaluate("test")
+"""
+from . import data
+from .core import (Activation, BatchNorm, Callback, Config, Dataset, Dense, Dropout, EarlyStopping, Flatten,
+                   Input, NbdlError, Network, NetworkSpec, Run, build, train)
+from .core.data import load as load_data
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation", "BatchNorm", "Callback", "Config", "Dataset", "Dense", "Dropout", "EarlyStopping", "Flatten",
+    "Input", "NbdlError", "Network", "NetworkSpec", "Run", "build", "data", "load_data", "train",
+]

@@ -1,0 +1,62 @@
+"""Pause, resume, single-step and stop, requested from any thread and obeyed between batches."""
+from __future__ import annotations
+
+import threading
+
+
+class Control:
+    """Flags the training loop checks before every batch (``wait_for_batch``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._go = threading.Event()
+        self._go.set()
+        self._stop = False
+        self._steps_left: int | None = None  # while stepping: batches still allowed before pausing
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+    def pause(self) -> None:
+        with self._lock:
+            self._steps_left = None
+            self._go.clear()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._steps_left = None
+            self._go.set()
+
+    def step(self, batches: int = 1) -> None:
+        """Run ``batches`` more batches, then pause."""
+        with self._lock:
+            self._steps_left = batches
+            self._go.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+            self._go.set()
+
+    def reset(self) -> None:
+        """Clear a stop request (a new fit starts), keeping a pause or a single step in force."""
+        with self._lock:
+            self._stop = False
+
+    def wait_for_batch(self) -> bool:
+        """Block while paused; True when the next batch may run, False when a stop was requested."""
+        self._go.wait()
+        with self._lock:
+            if self._stop:
+                return False
+            if self._steps_left is not None:
+                self._steps_left -= 1
+                if self._steps_left <= 0:
+                    self._steps_left = None
+                    self._go.clear()
+            return True

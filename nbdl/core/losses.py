@@ -1,0 +1,75 @@
+"""Losses by name, chosen from the data when not named, and how each turns outputs into predictions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .data import CLASSIFICATION, REGRESSION
+from .errors import NbdlError, unknown
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss on the network's logits, the task it serves, and how logits become probabilities."""
+
+    name: str
+    task: str
+    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+    def __call__(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.fn(logits, target)
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """(batch, classes) class probabilities."""
+        if self.name == "bce":
+            p = torch.sigmoid(logits)
+            return torch.cat([1 - p, p], dim=1)
+        return torch.softmax(logits, dim=1)
+
+    def correct(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """How many predictions in the batch are right, as a tensor (no host sync)."""
+        predicted = (logits[:, 0] > 0).long() if self.name == "bce" else logits.argmax(dim=1)
+        return (predicted == target).sum()
+
+
+def _bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits[:, 0], target.to(logits.dtype))
+
+
+LOSSES = {
+    "cross_entropy": Loss("cross_entropy", CLASSIFICATION, F.cross_entropy),
+    "bce": Loss("bce", CLASSIFICATION, _bce),
+    "mse": Loss("mse", REGRESSION, F.mse_loss),
+    "mae": Loss("mae", REGRESSION, F.l1_loss),
+    "huber": Loss("huber", REGRESSION, F.huber_loss),
+}
+
+
+def choose(name: str | None, task: str, output_width: int, target_width: int) -> Loss:
+    """The named loss, or the one that fits the data; checks the network's output width."""
+    if name is not None:
+        if name not in LOSSES:
+            raise unknown("loss", name, LOSSES)
+        loss = LOSSES[name]
+        if loss.task != task:
+            raise NbdlError(f"loss {name!r} is for {loss.task} but the data is {task}; "
+                            f"choose one of: {', '.join(k for k, v in LOSSES.items() if v.task == task)}")
+    if task == CLASSIFICATION:
+        if output_width == target_width and (name is None or name == "cross_entropy"):
+            return LOSSES["cross_entropy"]
+        if output_width == 1 and target_width == 2 and name in (None, "bce"):
+            return LOSSES["bce"]
+        raise NbdlError(
+            f"the network's output has {output_width} unit(s) but the data has {target_width} classes; "
+            f"end the network with 'dense {target_width} softmax'"
+            + (" (or 'dense 1 sigmoid' for two classes)" if target_width == 2 else "")
+        )
+    if output_width != target_width:
+        raise NbdlError(
+            f"the network's output has {output_width} unit(s) but the data has {target_width} target column(s); "
+            f"end the network with 'dense {target_width}'"
+        )
+    return LOSSES[name or "mse"]

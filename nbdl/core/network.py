@@ -1,0 +1,190 @@
+"""Network specs: the declarative list of layers, its text form, and the module built from it."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Sequence
+
+import torch
+from torch import nn
+
+from . import activations
+from .errors import NbdlError, unknown
+from .layers import LAYERS, Activation, Dense, Input, Layer, Shape, shape_text
+
+# A word, or a word with a parenthesised argument list that may hold spaces: "leaky_relu(0.1, 2)".
+_WORD = re.compile(r"[^\s(]+\([^)]*\)|\S+")
+
+
+def parse_line(text: str, line: int | None = None) -> Layer:
+    """One line of the text form, such as ``dense 16 relu``, as a layer spec."""
+    words = _WORD.findall(text)
+    where = f"line {line}: " if line is not None else ""
+    kind = words[0].lower()
+    if kind not in LAYERS:
+        raise NbdlError(f"{where}unknown layer {words[0]!r}; choose one of: {', '.join(sorted(LAYERS))}")
+    args = [w for w in words[1:] if "=" not in w]
+    options = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+    try:
+        layer = LAYERS[kind].from_words(args, options)
+    except NbdlError as error:
+        raise NbdlError(f"{where}{error} (in '{text.strip()}')") from None
+    layer.line = line
+    return layer
+
+
+class NetworkSpec:
+    """An ordered list of layer specs; JSON-able, readable as text, buildable into a module."""
+
+    def __init__(self, layers: Iterable[Layer | str | dict] = ()):
+        self.layers: list[Layer] = [_as_layer(layer) for layer in layers]
+        if not self.layers:
+            raise NbdlError("the network has no layers; start with 'input N' and add 'dense UNITS ACTIVATION' lines")
+
+    @classmethod
+    def parse(cls, text: str) -> "NetworkSpec":
+        """Read the text form: one layer per line, ``#`` starts a comment, blank lines are skipped."""
+        layers = []
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.split("#", 1)[0].strip()
+            if line:
+                layers.append(parse_line(line, number))
+        return cls(layers)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "NetworkSpec":
+        if not isinstance(data, dict) or "layers" not in data:
+            raise NbdlError("a network dict needs a 'layers' list, as written by NetworkSpec.to_dict()")
+        return cls(data["layers"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layers": [layer.to_dict() for layer in self.layers]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    def to_text(self) -> str:
+        return "\n".join(layer.to_text() for layer in self.layers)
+
+    def __repr__(self) -> str:
+        return f"NetworkSpec.parse('''\n{self.to_text()}\n''')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NetworkSpec) and self.to_dict() == other.to_dict()
+
+    @property
+    def input_shape(self) -> Shape | None:
+        first = self.layers[0]
+        return first.shape if isinstance(first, Input) else None
+
+    def shapes(self, input_shape: Shape | None = None) -> list[Shape]:
+        """The output shape of every layer; a layer that does not fit raises, naming its line."""
+        shape = self._start_shape(input_shape)
+        result = []
+        for layer in self.layers:
+            try:
+                shape = layer.output_shape(shape)
+            except NbdlError as error:
+                raise NbdlError(f"{_where(layer)}{error}") from None
+            result.append(shape)
+        return result
+
+    def build(self, input_shape: Shape | None = None) -> "Network":
+        """Check every shape, then make the module. ``input_shape`` is needed without an input line."""
+        shapes = self.shapes(input_shape)
+        shape = self._start_shape(input_shape)
+        blocks = []
+        for layer, out in zip(self.layers, shapes):
+            if not isinstance(layer, Input):
+                blocks.append(layer.build(shape))
+            shape = out
+        return Network(blocks, self, self._start_shape(input_shape), shapes[-1])
+
+    def _start_shape(self, input_shape: Shape | None) -> Shape:
+        own = self.input_shape
+        if own is not None and input_shape is not None and tuple(input_shape) != own:
+            raise NbdlError(
+                f"the data has samples of shape {shape_text(tuple(input_shape))} but the network's "
+                f"{_where(self.layers[0])}'input {shape_text(own)}' expects {shape_text(own)}; "
+                f"change it to 'input {shape_text(tuple(input_shape))}'"
+            )
+        if own is None and input_shape is None:
+            raise NbdlError("the network has no 'input N' line and no data to take the input size from")
+        return tuple(own if own is not None else input_shape)
+
+
+def _where(layer: Layer) -> str:
+    return f"line {layer.line}: " if layer.line is not None else ""
+
+
+def _as_layer(layer: Layer | str | dict) -> Layer:
+    if isinstance(layer, Layer):
+        return layer
+    if isinstance(layer, str):
+        return parse_line(layer)
+    if isinstance(layer, dict):
+        values = dict(layer)
+        kind = values.pop("type", None)
+        if kind not in LAYERS:
+            raise unknown("layer", kind, LAYERS)
+        try:
+            return LAYERS[kind](**values)
+        except TypeError as error:
+            raise NbdlError(f"bad fields for layer {kind!r}: {error}") from None
+    raise NbdlError(f"cannot make a layer from {layer!r}; give a Layer, a line such as 'dense 16 relu', or a dict")
+
+
+class Network(nn.Module):
+    """A module built from a spec. ``forward`` gives what the spec says (probabilities after a
+    softmax output); ``logits`` gives the values before an output softmax or sigmoid, which is
+    what the loss is computed from."""
+
+    def __init__(self, blocks: Sequence[nn.Module], spec: NetworkSpec, input_shape: Shape, output_shape: Shape):
+        super().__init__()
+        blocks = list(blocks)
+        self.output_activation = _pop_output_activation(blocks, spec)
+        self.layers = nn.Sequential(*blocks)
+        self.output = activations.get(self.output_activation or "linear")
+        self.spec = spec
+        self.input_shape = tuple(input_shape)
+        self.output_shape = tuple(output_shape)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.layers(x))
+
+
+def _pop_output_activation(blocks: list[nn.Module], spec: NetworkSpec) -> str | None:
+    """Take a final softmax or sigmoid off the blocks, so the loss can see the logits."""
+    last = spec.layers[-1]
+    name = None
+    if isinstance(last, Dense):
+        name = activations.registry.canonical(last.activation)
+    elif isinstance(last, Activation):
+        name = activations.registry.canonical(last.name)
+    if name not in activations.OUTPUT_ACTIVATIONS:
+        return None
+    if isinstance(last, Dense):
+        del blocks[-1].activation
+    else:
+        blocks.pop()
+    return name
+
+
+def build(network: "NetworkSpec | str | Sequence | dict", input_shape: Shape | None = None) -> Network:
+    """Build a module from a spec, its text form, a list of layers or a dict."""
+    return as_spec(network).build(input_shape)
+
+
+def as_spec(network: "NetworkSpec | str | Sequence | dict") -> NetworkSpec:
+    if isinstance(network, NetworkSpec):
+        return network
+    if isinstance(network, str):
+        return NetworkSpec.parse(network)
+    if isinstance(network, dict):
+        return NetworkSpec.from_dict(network)
+    if isinstance(network, (list, tuple)):
+        return NetworkSpec(network)
+    raise NbdlError(f"cannot read a network from {type(network).__name__}; give the text form, a NetworkSpec or a list of layers")

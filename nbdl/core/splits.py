@@ -1,0 +1,114 @@
+"""Train/validation/test splits as tensors on the device, standardized on the training part."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .data import CLASSIFICATION, Dataset, _check_finite, _to_numpy
+from .errors import NbdlError
+
+
+@dataclass
+class Part:
+    """One split: samples ``X`` (n, *sample_shape) and targets ``y``, both on the device."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+def _fractions(val: float, test: float) -> None:
+    problems = [f"{name} must be in [0, 1), got {v}" for name, v in (("val_split", val), ("test_split", test))
+                if not 0 <= v < 1]
+    if not problems and val + test >= 1:
+        problems.append(f"val_split + test_split must leave data to train on, got {val} + {test} = {val + test:g}")
+    if problems:
+        raise NbdlError("; ".join(problems))
+
+
+def _indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Shuffled indices of the three parts; classes keep their shares in each part."""
+    rng = np.random.default_rng(seed)
+    groups = ([np.flatnonzero(dataset.y == c) for c in range(dataset.n_classes)]
+              if dataset.task == CLASSIFICATION else [np.arange(len(dataset))])
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for group in groups:
+        group = rng.permutation(group)
+        n_test, n_val = int(round(test * len(group))), int(round(val * len(group)))
+        parts[2].append(group[:n_test])
+        parts[1].append(group[n_test:n_test + n_val])
+        parts[0].append(group[n_test + n_val:])
+    return tuple(rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
+
+
+class Splits:
+    """The data a run trains on. ``transform`` applies the training part's standardization to new
+    samples; for regression the targets are standardized too and ``untransform_target`` undoes it."""
+
+    def __init__(self, dataset: Dataset, val: float = 0.2, test: float = 0.2, seed: int = 0,
+                 standardize: bool = True, device: str | torch.device = "cpu"):
+        _fractions(val, test)
+        self.dataset, self.device = dataset, torch.device(device)
+        self.task, self.n_classes = dataset.task, dataset.n_classes
+        train_idx, val_idx, test_idx = _indices(dataset, val, test, seed)
+        if len(train_idx) == 0:
+            raise NbdlError(f"no samples left to train on: {len(dataset)} samples with val_split={val}, test_split={test}")
+        X_train = dataset.X[train_idx]
+        # Per feature for flat samples, per channel for images: (n, C, H, W) -> statistics over n, H, W.
+        axes = (0,) if X_train.ndim == 2 else (0, *range(2, X_train.ndim))
+        shape = (1, -1) + (1,) * (X_train.ndim - 2)
+        self.mean = X_train.mean(axis=axes).reshape(shape) if standardize else np.zeros((1,) * X_train.ndim, np.float32)
+        std = X_train.std(axis=axes).reshape(shape) if standardize else np.ones((1,) * X_train.ndim, np.float32)
+        self.std = np.where(std > 0, std, 1.0).astype(np.float32)
+        self.y_mean = self.y_std = None
+        if self.task != CLASSIFICATION and standardize:
+            y_train = dataset.y[train_idx]
+            self.y_mean, self.y_std = y_train.mean(axis=0), np.where(y_train.std(axis=0) > 0, y_train.std(axis=0), 1.0)
+        self.train, self.val, self.test = (self._part(idx) for idx in (train_idx, val_idx, test_idx))
+
+    def _part(self, idx: np.ndarray) -> Part:
+        X = self._scale(self.dataset.X[idx])
+        y = self.dataset.y[idx]
+        if self.y_mean is not None:
+            y = ((y - self.y_mean) / self.y_std).astype(np.float32)
+        return Part(X, torch.from_numpy(np.ascontiguousarray(y)).to(self.device))
+
+    def _scale(self, X: np.ndarray) -> torch.Tensor:
+        X = ((X - self.mean) / self.std).astype(np.float32)
+        return torch.from_numpy(np.ascontiguousarray(X)).to(self.device)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+    def part(self, name: str) -> Part:
+        if name not in ("train", "val", "test"):
+            raise NbdlError(f"unknown split {name!r}; choose one of: train, val, test")
+        part = getattr(self, name)
+        if len(part) == 0:
+            raise NbdlError(f"the {name} split is empty; set {name}_split above 0 to keep samples for it")
+        return part
+
+    def transform(self, X: Any) -> torch.Tensor:
+        """New raw samples, checked and standardized like the training data, on the device."""
+        X = _to_numpy(X, "X")
+        if X.dtype.kind not in "biuf":
+            raise NbdlError(f"X must be numeric, got dtype {X.dtype}")
+        X = X.astype(np.float32)
+        if X.ndim == 1 and self.dataset.X.ndim == 2:
+            X = X[None, :] if X.shape[0] == self.dataset.X.shape[1] and self.dataset.X.shape[1] != 1 else X[:, None]
+        if tuple(X.shape[1:]) != self.dataset.sample_shape:
+            raise NbdlError(
+                f"samples of shape {tuple(X.shape[1:])} do not fit: the network was trained on shape {self.dataset.sample_shape}"
+            )
+        _check_finite(X, "X")
+        return self._scale(X)
+
+    def untransform_target(self, y: torch.Tensor) -> np.ndarray:
+        y = y.detach().cpu().numpy()
+        return y * self.y_std + self.y_mean if self.y_mean is not None else y

@@ -1,0 +1,272 @@
+"""The training loop: a run holds the model, data, optimizer and history, and speaks through events."""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import init as init_schemes
+from . import optimizers
+from .callbacks import Callback, EarlyStopping, as_callback
+from .config import DEFAULT_BATCH_SIZE, Config
+from .control import Control
+from .data import CLASSIFICATION, Dataset, as_dataset
+from .errors import NbdlError
+from .losses import Loss, choose
+from .network import Network, as_spec
+from .splits import Splits
+
+EVAL_CHUNK = 4096  # samples per forward pass when evaluating without autograd
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise NbdlError(f"device {name!r} asked for but CUDA is not available here; use device='auto' or 'cpu'")
+    return torch.device(name)
+
+
+class Run:
+    """One experiment: built and checked in full on creation, trained by ``fit``, continued by
+    calling ``fit`` again. ``history`` holds a list of plain floats per logged figure."""
+
+    def __init__(self, config: Config, callbacks: Iterable[Callback | Callable] = ()):
+        self.config = config.validate()
+        self.device = resolve_device(config.device)
+        seeded = {"seed": config.seed} if isinstance(config.data, str) else {}
+        self.dataset: Dataset = as_dataset(config.data, **{**seeded, **config.data_options})
+        self.data = Splits(self.dataset, config.val_split, config.test_split, config.seed,
+                           config.standardize, self.device)
+        self.model = self._build_model()
+        self.loss: Loss = choose(config.loss, self.dataset.task, self._output_width(), self.dataset.target_width)
+        kind = optimizers.kind(config.optimizer)
+        self.batch_size = len(self.data.train) if kind.full_batch else (config.batch_size or DEFAULT_BATCH_SIZE)
+        self.optimizer = optimizers.make(config.optimizer, self.model.parameters(), **config.optimizer_settings())
+        self.scheduler = optimizers.make_schedule(config.schedule, self.optimizer, config.epochs)
+        self.callbacks: list[Callback] = [as_callback(c) for c in callbacks]
+        if config.early_stopping:
+            self.callbacks.append(EarlyStopping(config.monitor, config.early_stopping, restore_best=config.restore_best))
+        self.history: dict[str, list[float]] = {}
+        self.epoch = 0            # completed epochs
+        self.global_step = 0      # completed optimizer steps
+        self.control = Control()
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.best_epoch: int | None = None
+        self.status = "ready"     # ready, running, finished, stopped, interrupted, failed
+        self._shuffle = torch.Generator().manual_seed(config.seed)
+        self._penalized = [p for p in self.model.parameters() if p.dim() > 1]  # weights, not biases or norms
+
+    # -- building ---------------------------------------------------------------------------------
+    def _build_model(self) -> nn.Module:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed)
+            if isinstance(self.config.network, nn.Module):
+                model = self.config.network
+            else:
+                model = as_spec(self.config.network).build(self.dataset.sample_shape)
+            init_schemes.initialize(model, self.config.init)
+            # Dropout draws from the global generator: each run keeps its own state between fits.
+            self._rng_state = torch.get_rng_state()
+        return model.to(self.device)
+
+    def _output_width(self) -> int:
+        if isinstance(self.model, Network):
+            return self.model.output_shape[0]
+        sample = self.data.train.X[:2]
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                out = self.model(sample)
+        except Exception as error:  # a user module that cannot take the data: say so before training
+            raise NbdlError(f"the model cannot take samples of shape {tuple(sample.shape[1:])}: {error}") from None
+        finally:
+            self.model.train(was_training)
+        if out.dim() != 2:
+            raise NbdlError(f"the model must return (batch, outputs), got shape {tuple(out.shape)}")
+        return out.shape[1]
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        return self.model.logits(X) if isinstance(self.model, Network) else self.model(X)
+
+    def penalty(self) -> torch.Tensor | None:
+        """``l1 * sum|w| + l2 * sum w^2`` over the weight matrices (biases and norm scales are free)."""
+        l1, l2 = self.config.l1, self.config.l2
+        if not (l1 or l2) or not self._penalized:
+            return None
+        total = torch.zeros((), device=self.device)
+        for w in self._penalized:
+            if l1:
+                total = total + l1 * w.abs().sum()
+            if l2:
+                total = total + l2 * w.pow(2).sum()
+        return total
+
+    # -- training ---------------------------------------------------------------------------------
+    @property
+    def split_sizes(self) -> dict[str, int]:
+        return self.data.sizes
+
+    def fit(self, epochs: int | None = None, callbacks: Iterable[Callback | Callable] = ()) -> "Run":
+        """Train ``epochs`` more epochs (the config's by default); returns the run."""
+        epochs = self.config.epochs if epochs is None else epochs
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+            raise NbdlError(f"epochs must be a whole number >= 0, got {epochs!r}")
+        listeners = self.callbacks + [as_callback(c) for c in callbacks]
+        batch_listeners = [c for c in listeners if type(c).on_batch_end is not Callback.on_batch_end]
+        self.control.reset()
+        self.stop_training, self.stop_reason, self.status = False, None, "running"
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self._rng_state)
+            try:
+                for c in listeners:
+                    c.on_fit_start(self)
+                for _ in range(epochs):
+                    logs = self._train_epoch(batch_listeners)
+                    if logs is None:  # stopped mid-epoch: the steps taken so far stay in the weights
+                        self.status, self.stop_reason = "stopped", "stopped on request"
+                        break
+                    for c in listeners:
+                        c.on_epoch_end(self, logs)
+                    if self.stop_training:
+                        self.status = "stopped"
+                        break
+                else:
+                    self.status = "finished"
+            except KeyboardInterrupt:
+                self.status, self.stop_reason = "interrupted", "interrupted"
+                raise
+            except BaseException:
+                self.status = "failed"
+                raise
+            finally:
+                self._rng_state = torch.get_rng_state()
+                for c in listeners:
+                    c.on_fit_end(self)
+        return self
+
+    def _train_epoch(self, batch_listeners: list[Callback]) -> dict[str, float] | None:
+        X, y, n, size = self.data.train.X, self.data.train.y, len(self.data.train), self.batch_size
+        started = time.perf_counter()
+        order = torch.randperm(n, generator=self._shuffle).to(self.device)
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        penalty_sum = torch.zeros((), device=self.device)
+        classify = self.dataset.task == CLASSIFICATION
+        self.model.train()
+        for start in range(0, n, size):
+            if not self.control.wait_for_batch():
+                return None
+            index = order[start:start + size]
+            xb, yb = X[index], y[index]
+            logits = self.logits(xb)
+            loss = self.loss(logits, yb)
+            penalty = self.penalty()
+            self.optimizer.zero_grad(set_to_none=True)
+            (loss + penalty if penalty is not None else loss).backward()
+            self.optimizer.step()
+            self.global_step += 1
+            loss_sum += loss.detach() * len(index)
+            if penalty is not None:
+                penalty_sum += penalty.detach() * len(index)
+            if classify:
+                correct += self.loss.correct(logits.detach(), yb)
+            for c in batch_listeners:
+                c.on_batch_end(self, {"step": self.global_step, "loss": loss.detach(), "size": len(index)})
+        self.epoch += 1
+        logs = {"epoch": float(self.epoch), "train_loss": loss_sum.item() / n}
+        if classify:
+            logs["train_acc"] = correct.item() / n
+        if self.config.l1 or self.config.l2:
+            logs["train_penalty"] = penalty_sum.item() / n
+        if len(self.data.val):
+            for key, value in self._measure(self.data.val).items():
+                logs[f"val_{key}"] = value
+        logs["lr"] = self.optimizer.param_groups[0]["lr"]
+        logs["time"] = time.perf_counter() - started
+        self._step_schedule(logs)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+        return logs
+
+    def _step_schedule(self, logs: dict[str, float]) -> None:
+        if self.scheduler is None:
+            return
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self.scheduler.step(logs.get("val_loss", logs["train_loss"]))
+        else:
+            self.scheduler.step()
+
+    # -- results ----------------------------------------------------------------------------------
+    def _outputs(self, X: torch.Tensor) -> torch.Tensor:
+        """Logits for all of X, in chunks, in eval mode, without autograd."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                return torch.cat([self.logits(X[i:i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
+        finally:
+            self.model.train(was_training)
+
+    def _measure(self, part) -> dict[str, float]:
+        logits = self._outputs(part.X)
+        figures = {"loss": self.loss(logits, part.y).item()}
+        if self.dataset.task == CLASSIFICATION:
+            figures["acc"] = self.loss.correct(logits, part.y).item() / len(part)
+        return figures
+
+    def evaluate(self, split: str = "test") -> dict[str, float]:
+        """``loss`` and ``accuracy`` (classes) or ``mse`` and ``mae`` in the target's units (regression)."""
+        part = self.data.part(split)
+        logits = self._outputs(part.X)
+        result = {"loss": self.loss(logits, part.y).item()}
+        if self.dataset.task == CLASSIFICATION:
+            result["accuracy"] = self.loss.correct(logits, part.y).item() / len(part)
+        else:
+            error = self.data.untransform_target(logits) - self.data.untransform_target(part.y)
+            result["mse"], result["mae"] = float(np.mean(error ** 2)), float(np.mean(np.abs(error)))
+        return result
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (n, classes) for raw samples, standardized like the training data."""
+        if self.dataset.task != CLASSIFICATION:
+            raise NbdlError("predict_proba is for classification; this run does regression, use predict")
+        return self.loss.probabilities(self._outputs(self.data.transform(X))).cpu().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (n,) or regression values (n, outputs) in the target's units."""
+        logits = self._outputs(self.data.transform(X))
+        if self.dataset.task == CLASSIFICATION:
+            return self.loss.probabilities(logits).argmax(dim=1).cpu().numpy()
+        return self.data.untransform_target(logits)
+
+    # -- control from any thread ------------------------------------------------------------------
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def step(self, batches: int = 1) -> None:
+        self.control.step(batches)
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def __repr__(self) -> str:
+        last = {k: v[-1] for k, v in self.history.items() if k in ("train_loss", "val_loss", "val_acc")}
+        figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items())
+        return f"<Run {self.dataset.name}: {self.epoch} epochs, {self.status}{', ' + figures if figures else ''}>"
+
+
+def train(network: Any = None, data: Any = None, *, callbacks: Iterable[Callback | Callable] = (),
+          config: Config | None = None, **settings: Any) -> Run:
+    """Build a run from a network and data plus any Config settings (or a whole ``config``), and fit it."""
+    given = {k: v for k, v in (("network", network), ("data", data)) if v is not None}
+    return Run((config or Config()).replace(**given, **settings), callbacks).fit()
