@@ -74,7 +74,7 @@ def load(name: str, n: int | None = None, noise: float | None = None, seed: int 
     else:
         names = [str(c) for c in getattr(bunch, "target_names", [])] or None
         data = from_arrays(X, bunch.target, task=CLASSIFICATION, name=key, class_names=names,
-                           feature_names=list(getattr(bunch, "feature_names", []) or []) or None)
+                           feature_names=[str(f) for f in getattr(bunch, "feature_names", [])] or None)
     return subsample(data, n, seed) if n is not None else data
 
 

@@ -80,7 +80,8 @@ class Input(Layer):
     type: ClassVar[str] = "input"
     shape: Shape = ()
 
-    def __init__(self, *shape: int | str | Shape, line: int | None = None):
+    def __init__(self, *size: int | str | Shape, shape: int | str | Shape | None = None, line: int | None = None):
+        shape = size if shape is None else (shape,)
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         if len(shape) == 1 and isinstance(shape[0], str):

@@ -1,0 +1,182 @@
+"""The trainer: the run contract, reproducibility, events, control from another thread, any module."""
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import nbdl
+
+NET = "input 2\ndense 16 relu\ndropout 0.2\ndense 2 softmax"
+
+
+def test_a_run_keeps_the_contract():
+    run = nbdl.train(NET, data="moons", epochs=5, lr=0.01)
+    assert isinstance(run.model, nn.Module)
+    assert run.split_sizes == {"train": 240, "val": 80, "test": 80}
+    for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+        assert len(run.history[key]) == 5 and all(type(v) is float for v in run.history[key])
+    figures = run.evaluate("test")
+    assert set(figures) == {"loss", "accuracy"} and 0 <= figures["accuracy"] <= 1
+    assert run.evaluate("val")["loss"] == pytest.approx(run.history["val_loss"][-1], rel=1e-6)
+    assert run.status == "finished" and run.epoch == 5
+
+
+def test_training_learns_and_continues():
+    run = nbdl.train("input 2\ndense 32 relu\ndense 32 relu\ndense 2 softmax", data="moons", epochs=40, lr=0.01)
+    assert run.history["train_loss"][-1] < 0.5 * run.history["train_loss"][0]
+    assert run.evaluate("test")["accuracy"] >= 0.9
+    run.fit(5)
+    assert run.epoch == 45 and len(run.history["train_loss"]) == 45
+
+
+def test_same_seed_same_run_bit_for_bit():
+    a = nbdl.train(NET, data="moons", epochs=4, seed=7)
+    b = nbdl.train(NET, data="moons", epochs=4, seed=7)
+    c = nbdl.train(NET, data="moons", epochs=4, seed=8)
+    strip = lambda h: {k: v for k, v in h.items() if k != "time"}
+    assert strip(a.history) == strip(b.history)
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+    assert strip(a.history) != strip(c.history)
+
+
+def test_runs_do_not_disturb_each_other_through_the_global_generator():
+    alone = nbdl.train(NET, data="moons", epochs=3, seed=1)
+    first = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=3, seed=1))
+    torch.rand(1000)  # someone else draws random numbers between building and training
+    other = nbdl.train(NET, data="moons", epochs=2, seed=2)
+    first.fit()
+    assert other.epoch == 2
+    assert all(torch.equal(p, q) for p, q in zip(alone.model.parameters(), first.model.parameters()))
+
+
+class Recorder(nbdl.Callback):
+    def __init__(self):
+        self.events = []
+
+    def on_fit_start(self, run):
+        self.events.append("fit_start")
+
+    def on_epoch_end(self, run, logs):
+        self.events.append(("epoch", int(logs["epoch"]), len(run.history["train_loss"])))
+
+    def on_batch_end(self, run, logs):
+        self.events.append("batch")
+
+    def on_fit_end(self, run):
+        self.events.append("fit_end")
+
+
+def test_events_come_in_order_and_history_is_written_before_epoch_end():
+    recorder, seen = Recorder(), []
+    run = nbdl.train(NET, data="moons", epochs=2, batch_size=120,
+                     callbacks=[recorder, lambda run, logs: seen.append(logs["train_loss"])])
+    assert recorder.events == ["fit_start", "batch", "batch", ("epoch", 1, 1), "batch", "batch", ("epoch", 2, 2), "fit_end"]
+    assert seen == run.history["train_loss"]
+
+
+def _wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_pause_step_resume_and_stop_from_another_thread():
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=1000, batch_size=8, lr=0.01))
+    run.pause()
+    errors = []
+    worker = threading.Thread(target=lambda: _capture(errors, run.fit))
+    worker.start()
+    time.sleep(0.2)
+    assert run.global_step == 0 and run.status == "running"  # paused before the first batch
+    run.step()
+    _wait_for(lambda: run.global_step == 1)
+    time.sleep(0.2)
+    assert run.global_step == 1  # exactly one batch, then paused again
+    run.step(5)
+    _wait_for(lambda: run.global_step == 6)
+    time.sleep(0.1)
+    assert run.global_step == 6
+    run.resume()
+    _wait_for(lambda: run.epoch >= 2)
+    run.stop()
+    stopped_at = run.global_step
+    worker.join(timeout=10)
+    assert not worker.is_alive() and not errors
+    assert run.global_step <= stopped_at + 1  # takes effect within one batch
+    assert run.status == "stopped" and run.epoch < 1000
+    epochs = run.epoch
+    run.fit(2)  # the same run continues
+    assert run.epoch == epochs + 2 and run.status == "finished"
+
+
+def test_stop_while_paused_ends_the_fit():
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=5))
+    run.pause()
+    worker = threading.Thread(target=run.fit)
+    worker.start()
+    time.sleep(0.1)
+    run.stop()
+    worker.join(timeout=5)
+    assert not worker.is_alive() and run.global_step == 0 and run.status == "stopped"
+
+
+def _capture(errors, fn):
+    try:
+        fn()
+    except BaseException as error:  # re-raised on the main thread by the assertion on `errors`
+        errors.append(error)
+
+
+def test_interrupt_keeps_the_history_and_the_run_continues():
+    class Interrupt(nbdl.Callback):
+        def on_epoch_end(self, run, logs):
+            if run.epoch == 3:
+                raise KeyboardInterrupt
+
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=10), callbacks=[Interrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        run.fit()
+    assert run.status == "interrupted" and len(run.history["train_loss"]) == 3
+    run.callbacks.clear()
+    run.fit(2)
+    assert run.epoch == 5
+
+
+class TinyNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def test_any_user_module_trains_with_the_same_core():
+    run = nbdl.train(TinyNet(), data="moons", epochs=30, lr=0.01)
+    assert run.evaluate("test")["accuracy"] >= 0.85
+    proba = run.predict_proba(np.array([[0.0, 0.0], [1.0, -0.5]]))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    with pytest.raises(nbdl.NbdlError, match=r"the model cannot take samples of shape \(4,\)"):
+        nbdl.train(TinyNet(), data="iris")
+
+
+def test_regression_reports_errors_in_the_target_units():
+    run = nbdl.train("dense 32 relu\ndense 1", data="diabetes", epochs=60, lr=0.01)
+    figures = run.evaluate("test")
+    assert set(figures) == {"loss", "mse", "mae"}
+    spread = run.dataset.y.std()
+    assert figures["mae"] < 0.8 * spread  # clearly better than predicting the mean (mae ~ 0.8 std)
+    prediction = run.predict(run.dataset.X[:5])
+    assert prediction.shape == (5, 1) and 20 < prediction.mean() < 350  # in the target's own units
+    assert "train_acc" not in run.history
+
+
+def test_predict_returns_labels_of_raw_samples():
+    data = nbdl.data.load("blobs", n=300, noise=0.5)
+    run = nbdl.train("input 2\ndense 8 relu\ndense 3 softmax", data=data, epochs=30, lr=0.01)
+    assert (run.predict(data.X) == data.y).mean() >= 0.97
+    assert run.predict(data.X[0]).shape == (1,)  # one sample given as a flat vector
