@@ -120,7 +120,7 @@ def _class_labels(y: np.ndarray, n_classes: int | None, class_names: list[str] |
         if not whole.all():
             row = int(np.argmin(whole))
             raise NbdlError(
-                f"class labels must be whole numbers 0..K-1, got {y[row]!r} at row {row}; "
+                f"class labels must be whole numbers 0..K-1, got {y[row].item()!r} at row {row}; "
                 "for a numeric target use task='regression'"
             )
     elif y.dtype.kind not in "iu":

@@ -180,7 +180,7 @@ class Run:
             for c in batch_listeners:
                 c.on_batch_end(self, {"step": self.global_step, "loss": loss.detach(), "size": len(index)})
         self.epoch += 1
-        logs = {"epoch": float(self.epoch), "train_loss": loss_sum.item() / n}
+        logs = {"epoch": self.epoch, "train_loss": loss_sum.item() / n}
         if classify:
             logs["train_acc"] = correct.item() / n
         if self.config.l1 or self.config.l2:

@@ -1,0 +1,112 @@
+"""Every bad input gets one clear error naming the value and what is allowed, before any training."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import nbdl
+from nbdl import NbdlError
+
+NET = "input 2\ndense 8 relu\ndense 2 softmax"
+X = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
+Y = np.arange(40) % 2
+
+
+def _with(index, value, array=X):
+    bad = array.copy()
+    bad[index] = value
+    return bad
+
+
+CASES = {
+    "unknown activation": (dict(network="input 2\ndense 8 rellu\ndense 2 softmax"),
+                           r"line 2: unknown activation 'rellu'; choose one of: elu, gelu, leaky_relu, linear, prelu, relu, sigmoid, softmax, swish, tanh"),
+    "unknown layer": (dict(network="input 2\nconvolution 8\ndense 2 softmax"),
+                      r"line 2: unknown layer 'convolution'; choose one of: activation, batchnorm, dense, dropout, flatten, input"),
+    "unknown optimizer": (dict(optimizer="adamm"),
+                          r"unknown optimizer 'adamm'; choose one of: adagrad, adam, adamw, gd, momentum, nesterov, rmsprop, sgd"),
+    "unknown data set": (dict(data="mnist"), r"unknown data set 'mnist'; choose one of: blobs, breast_cancer, circles, diabetes, digits, "),
+    "lr zero": (dict(lr=0), r"lr must be a number > 0, got 0"),
+    "lr negative": (dict(lr=-0.1), r"lr must be a number > 0, got -0.1"),
+    "batch size zero": (dict(batch_size=0), r"batch_size must be a whole number >= 1, got 0"),
+    "batch size fractional": (dict(batch_size=2.5), r"batch_size must be a whole number >= 1, got 2.5"),
+    "negative epochs": (dict(epochs=-1), r"epochs must be a whole number >= 0, got -1"),
+    "dropout rate": (dict(network="input 2\ndense 8 relu\ndropout 1.5\ndense 2 softmax"), r"line 3: dropout rate must be in \[0, 1\), got 1.5"),
+    "empty data": (dict(data=(np.zeros((0, 2)), np.zeros(0, dtype=int))), r"the data is empty: X has shape \(0, 2\)"),
+    "NaN input": (dict(data=(_with((3, 1), np.nan), Y)), r"X holds 1 NaN and 0 inf value\(s\), the first at index \(3, 1\); drop or fill"),
+    "inf input": (dict(data=(_with((5, 0), np.inf), Y)), r"X holds 0 NaN and 1 inf value\(s\), the first at index \(5, 0\)"),
+    "labels not integers": (dict(data=(X, np.where(Y == 1, 0.5, 0.0)), data_options={"task": "classification"}),
+                            r"class labels must be whole numbers 0..K-1, got 0.5 at row 1"),
+    "negative labels": (dict(data=(X, Y - 1)), r"class labels must be in 0..K-1, got -1 at row 0"),
+    "labels beyond the output": (dict(data=(X, np.arange(40) % 3)),
+                                 r"the network's output has 2 unit\(s\) but the data has 3 classes; end the network with 'dense 3 softmax'"),
+    "lengths differ": (dict(data=(X, Y[:30])), r"X and y have different lengths: 40 samples but 30 targets"),
+    "input width": (dict(data=(np.hstack([X, X]), Y)),
+                    r"the data has samples of shape 4 but the network's line 1: 'input 2' expects 2; change it to 'input 4'"),
+    "unknown schedule": (dict(schedule="linear"), r"unknown schedule 'linear'; choose one of: cosine, none, plateau, step"),
+    "unknown init": (dict(init="ones"), r"unknown initialization 'ones'; choose one of: default, kaiming, normal, xavier, zeros"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_named_before_training(case):
+    settings, message = CASES[case]
+    with pytest.raises(NbdlError, match=message):
+        nbdl.train(**{"network": NET, "data": (X, Y), "epochs": 1, **settings})
+
+
+def test_labels_out_of_range_for_a_given_class_count():
+    with pytest.raises(NbdlError, match=r"class label 4 at row 4 is out of range for 3 classes \(0..2\)"):
+        nbdl.data.from_arrays(X[:5], np.arange(5), n_classes=3)
+
+
+def test_all_config_problems_are_reported_together():
+    with pytest.raises(NbdlError) as error:
+        nbdl.Config(network=NET, optimizer="sgdd", lr=-1, batch_size=0, epochs=-2).validate()
+    text = str(error.value)
+    assert text.startswith("4 problems in the configuration:")
+    for part in ("unknown optimizer 'sgdd'", "lr must be a number > 0", "batch_size must be", "epochs must be"):
+        assert part in text
+
+
+def test_unknown_setting_is_named():
+    with pytest.raises(NbdlError, match=r"unknown setting\(s\) learning_rate; choose from: network, data, "):
+        nbdl.train(NET, data=(X, Y), learning_rate=0.1)
+
+
+def test_nothing_is_trained_when_the_input_is_bad():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.linear(x)
+
+    model = Net()
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(NbdlError):
+        nbdl.train(model, data=(X, Y), lr=0.1, batch_size=0)
+    with pytest.raises(NbdlError):
+        nbdl.train(model, data=(_with((0, 0), np.nan), Y), lr=0.1)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_gd_with_a_batch_size_is_refused():
+    with pytest.raises(NbdlError, match=r"optimizer 'gd' is full-batch .* use optimizer 'sgd' for mini-batches"):
+        nbdl.train(NET, data=(X, Y), optimizer="gd", batch_size=16)
+
+
+def test_evaluating_an_empty_split_says_how_to_keep_one():
+    run = nbdl.train(NET, data=(X, Y), epochs=1, test_split=0.0)
+    with pytest.raises(NbdlError, match=r"the test split is empty; set test_split above 0"):
+        run.evaluate("test")
+    with pytest.raises(NbdlError, match=r"unknown split 'testing'; choose one of: train, val, test"):
+        run.evaluate("testing")
+
+
+def test_predict_with_the_wrong_width_is_refused():
+    run = nbdl.train(NET, data=(X, Y), epochs=1)
+    with pytest.raises(NbdlError, match=r"samples of shape \(3,\) do not fit: the network was trained on shape \(2,\)"):
+        run.predict(np.zeros((4, 3)))
