@@ -186,8 +186,8 @@ class Run:
         if self.config.l1 or self.config.l2:
             logs["train_penalty"] = penalty_sum.item() / n
         if len(self.data.val):
-            for key, value in self._measure(self.data.val).items():
-                logs[f"val_{key}"] = value
+            for key, value in self._figures(self.data.val).items():
+                logs["val_acc" if key == "accuracy" else f"val_{key}"] = value
         logs["lr"] = self.optimizer.param_groups[0]["lr"]
         logs["time"] = time.perf_counter() - started
         self._step_schedule(logs)
@@ -214,24 +214,19 @@ class Run:
         finally:
             self.model.train(was_training)
 
-    def _measure(self, part) -> dict[str, float]:
+    def evaluate(self, split: str = "test") -> dict[str, float]:
+        """``loss`` and ``accuracy`` (classes) or ``mse`` and ``mae`` in the target's units (regression)."""
+        return self._figures(self.data.part(split))
+
+    def _figures(self, part) -> dict[str, float]:
         logits = self._outputs(part.X)
         figures = {"loss": self.loss(logits, part.y).item()}
         if self.dataset.task == CLASSIFICATION:
-            figures["acc"] = self.loss.correct(logits, part.y).item() / len(part)
-        return figures
-
-    def evaluate(self, split: str = "test") -> dict[str, float]:
-        """``loss`` and ``accuracy`` (classes) or ``mse`` and ``mae`` in the target's units (regression)."""
-        part = self.data.part(split)
-        logits = self._outputs(part.X)
-        result = {"loss": self.loss(logits, part.y).item()}
-        if self.dataset.task == CLASSIFICATION:
-            result["accuracy"] = self.loss.correct(logits, part.y).item() / len(part)
+            figures["accuracy"] = self.loss.correct(logits, part.y).item() / len(part)
         else:
             error = self.data.untransform_target(logits) - self.data.untransform_target(part.y)
-            result["mse"], result["mae"] = float(np.mean(error ** 2)), float(np.mean(np.abs(error)))
-        return result
+            figures["mse"], figures["mae"] = float(np.mean(error ** 2)), float(np.mean(np.abs(error)))
+        return figures
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n, classes) for raw samples, standardized like the training data."""
