@@ -38,6 +38,7 @@ class Config:
     schedule: str | None = None    # "step(10, 0.5)", "cosine", "plateau(5, 0.5)"
     l1: float = 0.0
     l2: float = 0.0
+    dropout: float | None = None   # sets every dropout layer's rate (added after hidden layers of a spec)
     early_stopping: int | None = None  # patience in epochs; None: off
     monitor: str = "val_loss"
     restore_best: bool = True
@@ -96,6 +97,8 @@ class Config:
         for name in ("l1", "l2"):
             value = getattr(self, name)
             check(_number(value) and value >= 0, f"{name} must be a number >= 0, got {value!r}")
+        if self.dropout is not None:
+            check(_number(self.dropout) and 0 <= self.dropout < 1, f"dropout rate must be in [0, 1), got {self.dropout!r}")
         for name in ("val_split", "test_split"):
             value = getattr(self, name)
             check(_number(value) and 0 <= value < 1, f"{name} must be in [0, 1), got {value!r}")

@@ -1,7 +1,10 @@
 """Pause, resume, single-step and stop, requested from any thread and obeyed between batches."""
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
+from typing import Iterator
 
 
 class Control:
@@ -60,3 +63,24 @@ class Control:
                     self._steps_left = None
                     self._go.clear()
             return True
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(control: Control) -> Iterator[None]:
+    """Turn the first Ctrl-C (a kernel interrupt) into a stop request, so the loop ends between
+    batches with consistent weights; a second Ctrl-C interrupts at once. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if control.stop_requested:
+            raise KeyboardInterrupt
+        control.stop()
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

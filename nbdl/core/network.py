@@ -10,7 +10,7 @@ from torch import nn
 
 from . import activations
 from .errors import NbdlError, unknown
-from .layers import LAYERS, Activation, Dense, Input, Layer, Shape, shape_text
+from .layers import LAYERS, Activation, Dense, Dropout, Input, Layer, Shape, shape_text
 
 # A word, or a word with a parenthesised argument list that may hold spaces: "leaky_relu(0.1, 2)".
 _WORD = re.compile(r"[^\s(]+\([^)]*\)|\S+")
@@ -71,6 +71,18 @@ class NetworkSpec:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NetworkSpec) and self.to_dict() == other.to_dict()
+
+    def with_dropout(self, rate: float) -> "NetworkSpec":
+        """This spec with every dropout layer at ``rate``; without any, one after each hidden dense layer."""
+        if any(isinstance(layer, Dropout) for layer in self.layers):
+            return NetworkSpec([Dropout(rate, line=l.line) if isinstance(l, Dropout) else l for l in self.layers])
+        last_dense = max((i for i, l in enumerate(self.layers) if isinstance(l, Dense)), default=-1)
+        layers: list[Layer] = []
+        for i, layer in enumerate(self.layers):
+            layers.append(layer)
+            if isinstance(layer, Dense) and i != last_dense:
+                layers.append(Dropout(rate))
+        return NetworkSpec(layers)
 
     @property
     def input_shape(self) -> Shape | None:

@@ -109,6 +109,11 @@ class Splits:
         _check_finite(X, "X")
         return self._scale(X)
 
+    def raw(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The samples and targets of one split in the data's own units (standardization undone)."""
+        part = getattr(self, name)
+        return part.X.cpu().numpy() * self.std + self.mean, part.y.cpu().numpy()
+
     def untransform_target(self, y: torch.Tensor) -> np.ndarray:
         y = y.detach().cpu().numpy()
         return y * self.y_std + self.y_mean if self.y_mean is not None else y

@@ -53,6 +53,7 @@ class Run:
             self.callbacks.append(EarlyStopping(config.monitor, config.early_stopping, restore_best=config.restore_best))
         self.history: dict[str, list[float]] = {}
         self.epoch = 0            # completed epochs
+        self.target_epoch = config.epochs  # where the current (or last) fit ends
         self.global_step = 0      # completed optimizer steps
         self.control = Control()
         self.stop_training = False
@@ -68,8 +69,13 @@ class Run:
             torch.manual_seed(self.config.seed)
             if isinstance(self.config.network, nn.Module):
                 model = self.config.network
+                if self.config.dropout is not None:
+                    _set_dropout(model, self.config.dropout)
             else:
-                model = as_spec(self.config.network).build(self.dataset.sample_shape)
+                spec = as_spec(self.config.network)
+                if self.config.dropout is not None:
+                    spec = spec.with_dropout(self.config.dropout)
+                model = spec.build(self.dataset.sample_shape)
             init_schemes.initialize(model, self.config.init)
             # Dropout draws from the global generator: each run keeps its own state between fits.
             self._rng_state = torch.get_rng_state()
@@ -121,6 +127,7 @@ class Run:
         listeners = self.callbacks + [as_callback(c) for c in callbacks]
         batch_listeners = [c for c in listeners if _listens_to_batches(c)]
         self.control.reset()
+        self.target_epoch = self.epoch + epochs
         self.stop_training, self.stop_reason, self.status = False, None, "running"
         with torch.random.fork_rng(devices=[]):
             torch.set_rng_state(self._rng_state)
@@ -241,6 +248,24 @@ class Run:
             return self.loss.probabilities(logits).argmax(dim=1).cpu().numpy()
         return self.data.untransform_target(logits)
 
+    # -- changes between batches ------------------------------------------------------------------
+    LIVE_SETTINGS = ("lr", "momentum", "betas", "eps", "weight_decay", "l1", "l2", "epochs")
+
+    def update(self, **changes: Any) -> None:
+        """Change settings that apply to the next batch (learning rate, penalties, ...), checked like a
+        new config. Settings that need a new network or new data raise: make a new run for those."""
+        needs_new_run = sorted(set(changes) - set(self.LIVE_SETTINGS))
+        if needs_new_run:
+            raise NbdlError(f"{', '.join(needs_new_run)} cannot change during a run; make a new run (Reset) "
+                            f"to change them. Settings that can change: {', '.join(self.LIVE_SETTINGS)}")
+        config = self.config.replace(**changes).validate()
+        kind = optimizers.kind(config.optimizer)
+        settings = kind.settings(**config.optimizer_settings())
+        for group in self.optimizer.param_groups:
+            for key in set(changes) & set(settings):
+                group[key] = tuple(settings[key]) if key == "betas" else settings[key]
+        self.config = config
+
     # -- control from any thread ------------------------------------------------------------------
     def pause(self) -> None:
         self.control.pause()
@@ -258,6 +283,15 @@ class Run:
         last = {k: v[-1] for k, v in self.history.items() if k in ("train_loss", "val_loss", "val_acc")}
         figures = ", ".join(f"{k} {v:.4g}" for k, v in last.items())
         return f"<Run {self.dataset.name}: {self.epoch} epochs, {self.status}{', ' + figures if figures else ''}>"
+
+
+def _set_dropout(model: nn.Module, rate: float) -> None:
+    layers = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    if not layers:
+        raise NbdlError(f"dropout={rate} asked for but the network has no dropout layer; "
+                        "add a line such as 'dropout 0.2' after a hidden layer")
+    for layer in layers:
+        layer.p = rate
 
 
 def _listens_to_batches(callback: Callback) -> bool:

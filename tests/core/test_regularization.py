@@ -105,3 +105,15 @@ def test_normal_initialization_has_the_given_std():
     run = nbdl.Run(nbdl.Config(network="input 100\ndense 300\ndense 2 softmax", init="normal(0.05)",
                                data=(torch.randn(10, 100), torch.arange(10) % 2)))
     assert run.model.layers[0].linear.weight.std().item() == pytest.approx(0.05, rel=0.03)
+
+
+def test_dropout_setting_adds_or_sets_dropout_layers(blobs_xy):
+    run = nbdl.Run(nbdl.Config(network="input 4\ndense 8 relu\ndense 8 relu\ndense 3 softmax", data=blobs_xy, dropout=0.3))
+    rates = [m.p for m in run.model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert rates == [0.3, 0.3]  # after each hidden layer, not after the output
+    run = nbdl.Run(nbdl.Config(network="input 4\ndense 8 relu\ndropout 0.1\ndense 3 softmax", data=blobs_xy, dropout=0.5))
+    assert [m.p for m in run.model.modules() if isinstance(m, torch.nn.Dropout)] == [0.5]
+    with pytest.raises(nbdl.NbdlError, match=r"dropout=0.2 asked for but the network has no dropout layer"):
+        nbdl.Run(nbdl.Config(network=torch.nn.Linear(4, 3), data=blobs_xy, dropout=0.2))
+    with pytest.raises(nbdl.NbdlError, match=r"dropout rate must be in \[0, 1\), got 1.2"):
+        nbdl.Run(nbdl.Config(network="input 4\ndense 3 softmax", data=blobs_xy, dropout=1.2))

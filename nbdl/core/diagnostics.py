@@ -1,0 +1,61 @@
+"""Figures computed from a model for pictures: decision regions over 2-D data, a layer summary."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from torch import nn
+
+from .data import CLASSIFICATION
+
+
+@dataclass
+class Grid:
+    """Class probabilities over a grid of raw 2-D inputs: ``probabilities`` is (rows, cols, classes)."""
+
+    extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
+    probabilities: np.ndarray
+
+
+def decision_grid(run, resolution: int = 50, margin: float = 0.25) -> Grid | None:
+    """The model's class probabilities over the plane the data lies in; None unless 2-D classes."""
+    data = run.dataset
+    if data.task != CLASSIFICATION or data.sample_shape != (2,):
+        return None
+    low, high = data.X.min(axis=0), data.X.max(axis=0)
+    pad = (high - low) * margin
+    low, high = low - pad, high + pad
+    xs, ys = np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+    points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    probabilities = run.predict_proba(points).reshape(resolution, resolution, -1)
+    return Grid((float(low[0]), float(high[0]), float(low[1]), float(high[1])), probabilities)
+
+
+@dataclass
+class LayerRow:
+    name: str          # the layer's text form, or its module class for other modules
+    output_shape: tuple[int, ...]
+    parameters: int
+
+
+def summary(network) -> list[LayerRow]:
+    """One row per layer of an nbdl network: text form, output shape, parameter count."""
+    spec, shapes = network.spec, network.spec.shapes(network.input_shape)
+    modules = iter(network.layers)
+    rows = []
+    for layer, shape in zip(spec.layers, shapes):
+        count = 0
+        if layer.type != "input":
+            module = next(modules, None)
+            count = _count(module) if module is not None else 0
+        rows.append(LayerRow(layer.to_text(), shape, count))
+    return rows
+
+
+def _count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def parameter_count(model: nn.Module) -> int:
+    return _count(model)
+

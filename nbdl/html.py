@@ -1,0 +1,52 @@
+"""Small HTML views shared by the magics and the panels. Every name a user typed is escaped."""
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Iterable
+
+from .core.diagnostics import LayerRow
+
+
+def summary_table(name: str, rows: Iterable[LayerRow]) -> str:
+    rows = list(rows)
+    body = "".join(
+        f"<tr><td style='text-align:left'><code>{escape(r.name)}</code></td>"
+        f"<td>{escape(' x '.join(map(str, r.output_shape)))}</td><td>{r.parameters:,}</td></tr>"
+        for r in rows
+    )
+    total = sum(r.parameters for r in rows)
+    return (
+        f"<table class='nbdl-summary'><caption style='text-align:left'><b>{escape(name)}</b></caption>"
+        "<thead><tr><th style='text-align:left'>layer</th><th>output shape</th><th>parameters</th></tr></thead>"
+        f"<tbody>{body}</tbody><tfoot><tr><td style='text-align:left'><b>total</b></td><td></td>"
+        f"<td><b>{total:,}</b></td></tr></tfoot></table>"
+    )
+
+
+FIGURES = (("train_loss", "loss"), ("val_loss", "val loss"), ("train_acc", "acc"), ("val_acc", "val acc"),
+           ("val_mae", "val MAE"), ("train_penalty", "penalty"))
+
+
+def figures_line(run: Any) -> str:
+    """The latest figures of a run: epoch, losses, accuracy, as plain text."""
+    parts = [f"epoch {run.epoch}/{run.target_epoch}"]
+    for key, label in FIGURES:
+        if run.history.get(key):
+            parts.append(f"{label} {run.history[key][-1]:.4f}")
+    return " · ".join(parts)
+
+
+def progress_bar(run: Any, seconds: float, samples: int, note: str = "") -> str:
+    """An HTML progress line: a bar, the latest figures and the speed."""
+    done, total = run.epoch, max(run.target_epoch, 1)
+    speed = f" · {samples / seconds:,.0f} samples/s" if seconds > 0 and samples else ""
+    extra = f" · <b>{escape(note)}</b>" if note else ""
+    return (
+        f"<div style='font-family:monospace;font-size:12px'>"
+        f"<progress value='{done}' max='{total}' style='width:160px;vertical-align:middle'></progress> "
+        f"{escape(figures_line(run))}{speed} · {seconds:.1f} s{extra}</div>"
+    )
+
+
+def error_box(message: str) -> str:
+    return f"<div style='color:#b00020;font-family:monospace;white-space:pre-wrap'>{escape(message)}</div>"

@@ -1,0 +1,95 @@
+"""Static pictures: a data set at a glance, and a small drawing of a network's layers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from ..core.data import CLASSIFICATION, Dataset
+from .render import class_color, new_figure
+
+
+def data_figure(data: Dataset, limit: int = 40) -> Figure:
+    """2-D samples as a scatter by class, images as a grid, anything else as class or target counts."""
+    shape = data.sample_shape
+    if len(shape) == 1 and shape[0] == 2:
+        return _scatter(data)
+    if len(shape) == 3 or (data.name == "digits" and shape == (64,)):
+        return _images(data, limit)
+    return _balance(data)
+
+
+def _scatter(data: Dataset) -> Figure:
+    figure, _ = new_figure(4.2, 3.6)
+    ax = figure.subplots()
+    classes = data.y if data.task == CLASSIFICATION else None
+    if classes is None:
+        points = ax.scatter(data.X[:, 0], data.X[:, 1], c=data.y[:, 0], s=10, cmap="viridis")
+        figure.colorbar(points, ax=ax, label="target")
+    else:
+        names = data.class_names or [str(c) for c in range(data.n_classes)]
+        for c in range(data.n_classes):
+            mine = data.X[classes == c]
+            ax.scatter(mine[:, 0], mine[:, 1], s=10, color=class_color(c), label=f"{names[c]} ({len(mine)})")
+        ax.legend(fontsize=8, frameon=False, loc="best")
+    ax.set(title=f"{data.name}: {len(data)} samples", xlabel="x1", ylabel="x2")
+    figure.tight_layout()
+    return figure
+
+
+def _images(data: Dataset, limit: int) -> Figure:
+    count = min(limit, len(data))
+    columns = min(10, count)
+    rows = math.ceil(count / columns)
+    figure, _ = new_figure(columns * 0.8, rows * 0.9 + 0.3)
+    side = int(round(math.sqrt(int(np.prod(data.sample_shape)))))
+    for i in range(count):
+        ax = figure.add_subplot(rows, columns, i + 1)
+        image = data.X[i].reshape(-1, side, side)[0] if len(data.sample_shape) != 3 else data.X[i][0]
+        ax.imshow(image, cmap="gray_r")
+        label = data.class_names[data.y[i]] if data.class_names and data.task == CLASSIFICATION else data.y[i]
+        ax.set_title(str(label), fontsize=8, pad=2)
+        ax.axis("off")
+    figure.suptitle(f"{data.name}: first {count} of {len(data)} images", fontsize=9)
+    figure.tight_layout(pad=0.3)
+    return figure
+
+
+def _balance(data: Dataset) -> Figure:
+    figure, _ = new_figure(4.5, 2.6)
+    ax = figure.subplots()
+    if data.task == CLASSIFICATION:
+        counts = data.class_counts()
+        ax.bar(range(len(counts)), list(counts.values()), color=[class_color(i) for i in range(len(counts))])
+        ax.set_xticks(range(len(counts)), list(counts), rotation=30 if len(counts) > 5 else 0, fontsize=8)
+        ax.set(title=f"{data.name}: samples per class", ylabel="samples")
+    else:
+        ax.hist(data.y[:, 0], bins=30, color=class_color(0))
+        ax.set(title=f"{data.name}: target values", xlabel="target", ylabel="samples")
+    figure.tight_layout()
+    return figure
+
+
+def network_figure(rows) -> Figure:
+    """Boxes left to right, one per layer, taller for wider layers, labelled with shape and parameters."""
+    figure, _ = new_figure(max(3.0, 1.25 * len(rows)), 2.1)
+    ax = figure.subplots()
+    widest = max((int(np.prod(r.output_shape)) for r in rows), default=1)
+    for i, row in enumerate(rows):
+        size = int(np.prod(row.output_shape))
+        height = 0.2 + 0.55 * math.log1p(size) / math.log1p(widest)
+        kind = row.name.split()[0]
+        color = {"input": "#dddddd", "dense": "#aec7e8", "dropout": "#ffbb78", "batchnorm": "#98df8a"}.get(kind, "#c5b0d5")
+        ax.add_patch(FancyBboxPatch((i + 0.1, 0.56 - height / 2), 0.8, height, boxstyle="round,pad=0.02",
+                                    facecolor=color, edgecolor="#555555"))
+        ax.text(i + 0.5, 0.56, "\n".join(row.name.split(maxsplit=1)), ha="center", va="center", fontsize=7)
+        ax.text(i + 0.5, 0.02, "x".join(map(str, row.output_shape)), ha="center", fontsize=7, color="#333333")
+        if i:
+            ax.annotate("", xy=(i + 0.1, 0.56), xytext=(i - 0.1, 0.56), arrowprops={"arrowstyle": "->", "color": "#777777"})
+    ax.set_xlim(0, len(rows))
+    ax.set_ylim(-0.05, 1.02)
+    ax.axis("off")
+    figure.tight_layout(pad=0.2)
+    return figure
