@@ -16,3 +16,10 @@ __all__ = [
     "Activation", "BatchNorm", "Callback", "Config", "Dataset", "Dense", "Dropout", "EarlyStopping", "Flatten",
     "Input", "NbdlError", "Network", "NetworkSpec", "Run", "build", "data", "load_data", "train",
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext nbdl``: register the ``%nbdl`` and ``%%nbdl`` magics."""
+    from .magics import load
+
+    load(ipython)

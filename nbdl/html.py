@@ -1,9 +1,11 @@
 """Small HTML views shared by the magics and the panels. Every name a user typed is escaped."""
 from __future__ import annotations
 
+import time
 from html import escape
 from typing import Any, Iterable
 
+from .core.callbacks import Callback
 from .core.diagnostics import LayerRow
 
 
@@ -50,3 +52,30 @@ def progress_bar(run: Any, seconds: float, samples: int, note: str = "") -> str:
 
 def error_box(message: str) -> str:
     return f"<div style='color:#b00020;font-family:monospace;white-space:pre-wrap'>{escape(message)}</div>"
+
+
+class Progress(Callback):
+    """A callback that hands ``show`` an HTML progress line at most every ``interval`` seconds,
+    and always at the end of the fit."""
+
+    def __init__(self, show, interval: float = 0.25):
+        self.show, self.interval = show, interval
+        self.note = ""
+        self._started = self._last = 0.0
+        self._samples = 0
+
+    def on_fit_start(self, run):
+        self._started, self._last, self._samples = time.monotonic(), 0.0, 0
+        self.note = ""
+        self.show(progress_bar(run, 0.0, 0))
+
+    def on_batch_end(self, run, logs):
+        self._samples += logs["size"]
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self.show(progress_bar(run, now - self._started, self._samples))
+
+    def on_fit_end(self, run):
+        note = self.note or (run.stop_reason or "")
+        self.show(progress_bar(run, time.monotonic() - self._started, self._samples, note))

@@ -15,6 +15,7 @@ class Control:
         self._go = threading.Event()
         self._go.set()
         self._stop = False
+        self.reason: str | None = None
         self._steps_left: int | None = None  # while stepping: batches still allowed before pausing
 
     @property
@@ -41,15 +42,15 @@ class Control:
             self._steps_left = batches
             self._go.set()
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "stopped on request") -> None:
         with self._lock:
-            self._stop = True
+            self._stop, self.reason = True, reason
             self._go.set()
 
     def reset(self) -> None:
         """Clear a stop request (a new fit starts), keeping a pause or a single step in force."""
         with self._lock:
-            self._stop = False
+            self._stop, self.reason = False, None
 
     def wait_for_batch(self) -> bool:
         """Block while paused; True when the next batch may run, False when a stop was requested."""
@@ -77,7 +78,7 @@ def stop_on_interrupt(control: Control) -> Iterator[None]:
     def handler(signum, frame):
         if control.stop_requested:
             raise KeyboardInterrupt
-        control.stop()
+        control.stop("interrupted")
 
     signal.signal(signal.SIGINT, handler)
     try:

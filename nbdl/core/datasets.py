@@ -104,6 +104,9 @@ REAL = {
     "diabetes": _sklearn("load_diabetes"),
 }
 REGRESSION = {"diabetes"}
+# The output width a network needs for each set: classes, or target columns for regression.
+WIDTHS = {"digits": 10, "digits_images": 10, "iris": 3, "wine": 3, "breast_cancer": 2, "diabetes": 1,
+          "moons": 2, "circles": 2, "xor": 2, "spiral": 2, "blobs": 3}
 NAMES = sorted({*TOY, *REAL})
 
 
@@ -112,3 +115,18 @@ def check_name(name: str) -> str:
     if key not in TOY and key not in REAL:
         raise unknown("data set", name, NAMES)
     return key
+
+
+SHAPES = {"digits": (64,), "digits_images": (1, 8, 8), "iris": (4,), "wine": (13,), "breast_cancer": (30,),
+          "diabetes": (10,)}
+
+
+def sample_shape(name: str) -> tuple[int, ...]:
+    """The shape of one sample of the built-in set ``name``."""
+    return SHAPES.get(check_name(name), (2,))
+
+
+def output_width(name: str, options: dict | None = None) -> int:
+    """The output width a network needs for the built-in set ``name`` with these options."""
+    key = check_name(name)
+    return int((options or {}).get("classes", WIDTHS[key])) if key in ("spiral", "blobs") else WIDTHS[key]

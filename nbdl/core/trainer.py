@@ -137,7 +137,7 @@ class Run:
                 for _ in range(epochs):
                     logs = self._train_epoch(batch_listeners)
                     if logs is None:  # stopped mid-epoch: the steps taken so far stay in the weights
-                        self.status, self.stop_reason = "stopped", "stopped on request"
+                        self.status, self.stop_reason = "stopped", self.control.reason
                         break
                     for c in listeners:
                         c.on_epoch_end(self, logs)
