@@ -1,0 +1,158 @@
+"""The magics in a real IPython kernel: each subcommand, the namespace, the pictures, bad arguments."""
+import base64
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+NET = "%%nbdl net net\ninput 2\ndense 16 relu\ndense 16 relu\ndense 2 softmax"
+
+
+def _png(data):
+    return base64.b64decode(data).startswith(b"\x89PNG")
+
+
+def test_help_lists_subcommands_and_options(kernel):
+    result = kernel.run("%nbdl --help")
+    assert result.status == "ok"
+    for name in ("net", "train", "data", "dashboard"):
+        assert f"  {name} " in result.text
+    train_help = kernel.run("%nbdl train --help").text
+    for flag in ("--data", "--optimizer", "--lr", "--momentum", "--epochs", "--batch-size", "--l1", "--l2",
+                 "--dropout", "--early-stopping", "--schedule", "--init", "--seed", "--val-split"):
+        assert flag in train_help
+
+
+def test_net_builds_a_module_and_shows_its_summary(kernel):
+    result = kernel.run(NET)
+    assert result.status == "ok", result.text
+    html = " ".join(result.mimes("text/html"))
+    for part in ("<code>dense 16 relu</code>", "<td>16</td><td>48</td>", "<td>272</td>", "<b>net</b>", "total", "<b>354</b>"):
+        assert part in html
+    assert any(_png(p) for p in result.mimes("image/png"))
+    assert kernel.value("isinstance(net, __import__('torch').nn.Module)") is True
+    assert kernel.value("tuple(net(__import__('torch').zeros(3, 2)).shape)") == (3, 2)
+
+
+def test_train_returns_the_run_and_stores_it(kernel):
+    kernel.run(NET)
+    result = kernel.run("r = %nbdl train net --data moons --epochs 6 --lr 0.02 --optimizer adam --seed 1")
+    assert result.status == "ok", result.text
+    assert kernel.value("r is run") is True
+    assert kernel.value("run.epoch") == 6
+    assert kernel.value("len(run.history['val_loss'])") == 6
+    assert kernel.value("run.optimizer.param_groups[0]['lr']") == 0.02
+    assert any(_png(p) for p in result.mimes("image/png")), "no live plot in the output"
+    assert any("<progress" in h and "epoch 6/6" in h for h in result.mimes("text/html")), "no progress line"
+
+
+def test_train_options_reach_the_config(kernel):
+    kernel.run(NET)
+    result = kernel.run("%nbdl train net --data circles --noise 0.05 --n 200 --optimizer momentum --momentum 0.8 "
+                        "--epochs 3 --batch-size 20 --l2 0.001 --dropout 0.1 --schedule cosine --init xavier "
+                        "--val-split 0.25 --as other --no-plot")
+    assert result.status == "ok", result.text
+    config = kernel.value("{k: getattr(other.config, k) for k in ('optimizer', 'momentum', 'batch_size', 'l2', "
+                          "'dropout', 'schedule', 'init', 'val_split')}")
+    assert config == {"optimizer": "momentum", "momentum": 0.8, "batch_size": 20, "l2": 0.001, "dropout": 0.1,
+                      "schedule": "cosine", "init": "xavier", "val_split": 0.25}
+    assert kernel.value("other.split_sizes['val']") == 50
+    assert kernel.value("'train_penalty' in other.history") is True
+    assert not result.mimes("image/png")
+
+
+def test_train_on_user_arrays_and_dataframes(kernel):
+    kernel.run(NET)
+    kernel.run("import numpy as np, pandas as pd\n"
+               "X = np.random.default_rng(0).normal(size=(100, 2)); y = (X[:, 0] > 0).astype(int)\n"
+               "df = pd.DataFrame({'a': X[:, 0], 'b': X[:, 1], 'label': np.where(y, 'yes', 'no')})")
+    assert kernel.run("%nbdl train net --data X --y y --epochs 2 --as a").status == "ok"
+    assert kernel.value("a.split_sizes") == {"train": 60, "val": 20, "test": 20}
+    assert kernel.run("%nbdl train net --data df --target label --epochs 2 --as b").status == "ok"
+    assert kernel.value("b.dataset.class_names") == ["no", "yes"]
+
+
+def test_continue_a_run_with_new_settings(kernel):
+    kernel.run(NET)
+    kernel.run("%nbdl train net --data moons --epochs 3 --as c --no-plot")
+    result = kernel.run("%nbdl train c --epochs 2 --lr 0.005 --no-plot")
+    assert result.status == "ok", result.text
+    assert kernel.value("c.epoch") == 5
+    assert kernel.value("c.optimizer.param_groups[0]['lr']") == 0.005
+
+
+@pytest.mark.parametrize("name, options, mime", [
+    ("moons", "--noise 0.3 --n 100", "400"),
+    ("digits_images", "", "1797"),
+    ("wine", "", "178"),
+    ("diabetes", "", "regression"),
+])
+def test_data_shows_a_picture_shape_and_balance(kernel, name, options, mime):
+    result = kernel.run(f"%nbdl data {name} {options}")
+    assert result.status == "ok", result.text
+    html = " ".join(result.mimes("text/html"))
+    assert f"<b>{name}</b>" in html
+    expected = "100 samples" if name == "moons" else mime
+    assert expected in html
+    assert any(_png(p) for p in result.mimes("image/png"))
+
+
+def test_data_of_a_user_dataframe(kernel):
+    kernel.run("import pandas as pd\nframe = pd.DataFrame({'x': [1., 2, 3, 4], 'z': [0., 1, 0, 1], 'k': ['a', 'b', 'a', 'a']})")
+    result = kernel.run("%nbdl data frame --target k")
+    assert result.status == "ok", result.text
+    assert "3 a" in " ".join(result.mimes("text/html")) or "a 3" in " ".join(result.mimes("text/html"))
+
+
+@pytest.mark.parametrize("line, message", [
+    ("%nbdl trian net", "unknown subcommand 'trian'; choose one of: dashboard, data, net, train"),
+    ("%nbdl train net --data moons --bogus 3", "unrecognized arguments: --bogus 3"),
+    ("%nbdl train net --data moons --lr fast", "argument --lr: invalid float value: 'fast'"),
+    ("%nbdl train net --data moons --optimizer adamm", "argument --optimizer: invalid choice: 'adamm'"),
+    ("%nbdl train nosuchnet --data moons", "no variable 'nosuchnet' in the notebook"),
+    ("%nbdl train net --data nosuchdata", "unknown data set or variable 'nosuchdata'"),
+    ("%nbdl train net", "give the data, for example --data moons"),
+    ("%nbdl train net --data moons --lr -1", "lr must be a number > 0, got -1.0"),
+    ("%nbdl train net --data moons --batch-size 0", "batch_size must be a whole number >= 1, got 0"),
+    ("%nbdl train net --data iris", "samples of shape 4 but the network's line 1: 'input 2' expects 2"),
+    ("%nbdl net net", "%%nbdl net NAME is a cell magic"),
+    ("%%nbdl net bad\ninput 2\ndense 4 relux", "line 2: unknown activation 'relux'"),
+    ("%%nbdl net 1bad\ninput 2", "'1bad' is not a valid Python variable name"),
+    ("%nbdl data mnist", "unknown data set or variable 'mnist'"),
+    ("%nbdl dashboard --data mnist", "unknown data set 'mnist'"),
+])
+def test_bad_arguments_give_one_line_and_the_kernel_stays_usable(kernel, line, message):
+    kernel.run(NET)
+    result = kernel.run(line)
+    assert result.status == "error"
+    assert result.text.startswith("UsageError: ") and message in result.text
+    assert result.text.count("\n") <= 1, "more than one line: " + result.text
+    assert "Traceback" not in result.text and result.error is None
+    assert kernel.value("1 + 1") == 2
+
+
+def test_names_in_html_are_escaped(kernel):
+    kernel.run("import numpy as np, pandas as pd\n"
+               "evil = pd.DataFrame({'x': [1., 2, 3, 4, 5, 6], 't': ['<b>x</b>', '<i>y</i>'] * 3})")
+    html = " ".join(kernel.run("%nbdl data evil --target t").mimes("text/html"))
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_interrupt_stops_cleanly_and_the_run_continues(kernel):
+    kernel.run(NET)
+    client = kernel.client
+    message_id = client.execute("%nbdl train net --data moons --n 4000 --epochs 2000 --batch-size 8 --as long")
+    time.sleep(6)
+    kernel.manager.interrupt_kernel()
+    reply = client.get_shell_msg(timeout=60)
+    while reply["parent_header"].get("msg_id") != message_id:
+        reply = client.get_shell_msg(timeout=60)
+    assert reply["content"]["status"] == "ok"
+    assert kernel.value("long.status") == "stopped"
+    epochs, steps = kernel.value("long.epoch"), kernel.value("long.global_step")
+    assert epochs >= 1 and steps > 0
+    assert kernel.value("len(long.history['train_loss'])") == epochs
+    assert kernel.value("all(__import__('torch').isfinite(p).all().item() for p in long.model.parameters())")
+    assert kernel.run("%nbdl train long --epochs 1 --no-plot").status == "ok"
+    assert kernel.value("long.epoch") == epochs + 1
