@@ -22,13 +22,18 @@ class Result:
 
 
 class Kernel:
-    def __init__(self, directory):
+    @staticmethod
+    def write_spec(directory) -> None:
+        """A kernel spec named nbdl-test in ``directory`` that runs this very Python."""
         spec = directory / "nbdl-test"
         spec.mkdir(parents=True, exist_ok=True)
         (spec / "kernel.json").write_text(json.dumps({
             "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "nbdl test", "language": "python",
         }))
+
+    def __init__(self, directory):
+        self.write_spec(directory)
         self.manager = KernelManager(kernel_name="nbdl-test",
                                      kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(directory)]))
         self.manager.start_kernel()

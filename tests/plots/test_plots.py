@@ -1,0 +1,94 @@
+"""Pictures: the live training figure shows the run, regions match the model, memory stays flat."""
+import io
+import tracemalloc
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+from PIL import Image
+
+import nbdl
+from nbdl.core.diagnostics import decision_grid, summary
+from nbdl.plots import LivePlot, TrainingFigure
+from nbdl.plots.pictures import data_figure, network_figure
+from nbdl.plots.render import class_color, figure_png
+from nbdl.plots.training import REGION_STRENGTH
+
+
+def _image(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float) / 255
+
+
+@pytest.fixture(scope="module")
+def blobs_run():
+    frames = []
+    plot = LivePlot(frames.append)
+    run = nbdl.train("input 2\ndense 16 relu\ndense 3 softmax", data="blobs", data_options={"noise": 0.6},
+                     epochs=15, lr=0.02, callbacks=[plot])
+    return run, plot, frames
+
+
+def test_live_plot_draws_the_whole_history_at_the_end(blobs_run):
+    run, plot, frames = blobs_run
+    assert frames and plot.renders == len(frames)
+    lines = plot.figure.lines
+    assert list(lines["train_loss"].get_ydata()) == run.history["train_loss"]
+    assert list(lines["val_acc"].get_ydata()) == run.history["val_acc"]
+    width, height = Image.open(io.BytesIO(frames[-1])).size
+    assert (width, height) == (int(3 * 3.3 * 72), int(2.7 * 72))
+
+
+def test_decision_regions_in_the_picture_match_the_model(blobs_run):
+    run, plot, frames = blobs_run
+    picture = _image(frames[-1])
+    ax = plot.figure.region_axes
+    grid = decision_grid(run)
+    # Check pixels away from the data points: the corners of the region panel.
+    (x0, x1, y0, y1) = grid.extent
+    for fx, fy in ((0.04, 0.04), (0.96, 0.04), (0.04, 0.96), (0.96, 0.96), (0.5, 0.04)):
+        x, y = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+        px, py = ax.transData.transform((x, y))
+        pixel = picture[int(round(picture.shape[0] - py)), int(round(px))]
+        predicted = int(run.predict([[x, y]])[0])
+        tints = [1 - REGION_STRENGTH * (1 - np.array(to_rgb(class_color(c)))) for c in range(3)]
+        nearest = int(np.argmin([np.abs(pixel - t).sum() for t in tints]))
+        assert nearest == predicted, f"pixel at ({x:.1f}, {y:.1f}) shows class {nearest}, the model says {predicted}"
+
+
+def test_figure_memory_stays_flat_over_many_updates():
+    figure = TrainingFigure(classification=True, points={"extent": (-1, 1, -1, 1),
+                                                         "train": (np.zeros((50, 2)), np.zeros(50, int)),
+                                                         "val": (np.ones((10, 2)), np.ones(10, int))})
+    rng = np.random.default_rng(0)
+    history = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": []}
+    probabilities = rng.dirichlet([1, 1], size=(50, 50))
+
+    def updates(count):
+        for _ in range(count):
+            for key in history:
+                history[key].append(float(rng.uniform(0.5, 0.6)))
+            figure.update(history, probabilities, epochs=2000)
+            figure.png()
+
+    updates(50)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    updates(250)
+    growth = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    # The history itself grows by 4 lists x 250 floats (~40 kB with list overhead); nothing else may.
+    assert growth < 400_000, f"memory grew by {growth} bytes over 250 updates"
+    assert figure.full_draws <= 3  # limits fixed: the curves are blitted, not redrawn
+
+
+@pytest.mark.parametrize("name, size", [("moons", None), ("digits_images", None), ("wine", None), ("diabetes", None)])
+def test_data_pictures(name, size):
+    png = figure_png(data_figure(nbdl.load_data(name)))
+    assert _image(png).std() > 0.05  # something is drawn
+
+
+def test_network_picture_has_one_box_per_layer():
+    net = nbdl.build("input 2\ndense 16 relu\ndropout 0.2\ndense 2 softmax")
+    figure = network_figure(summary(net))
+    assert len(figure.axes[0].patches) == 4
+    assert _image(figure_png(figure)).shape[1] > 300
