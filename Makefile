@@ -20,6 +20,7 @@ lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 test: setup
+	bash tools/ensure-chromium.sh
 	$(PY) -m pytest
 
 clean:

@@ -94,7 +94,9 @@ class TrainingFigure:
 
     def _limits(self, history: dict[str, list[float]], epochs: int | None) -> tuple:
         count = len(history.get("train_loss", []))
-        x_max = max(epochs or 0, count, 2)
+        planned = max(epochs or 0, count, 2)
+        # A short run keeps its whole span on screen; a long one grows the axis in 1-2-5 steps.
+        x_max = planned if planned <= 200 else min(planned, max(10.0, _nice_ceiling(count * 1.1)))
         losses = [v for k in ("train_loss", "val_loss", "train_penalty") for v in history.get(k, []) if math.isfinite(v)]
         loss_top = _nice_ceiling(max(losses) * 1.05) if losses else 1.0
         if self.classification:

@@ -50,7 +50,7 @@ class Dashboard:
         self.magic = W.Textarea(layout=W.Layout(width="720px", height="110px"), disabled=False)
         training = W.VBox([W.HBox(list(self.buttons.values())), W.HBox([self.bar, self.figures]), self.message,
                            self.image, W.HTML("<b>copy as magic</b>"), self.magic])
-        self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="360px")), training])
+        self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="390px", min_width="390px")), training])
         self.config = self.current_config()
         self._new_view()
         self._show_magic()

@@ -101,14 +101,14 @@ class LayerList:
         self._quiet = False
 
     def add(self, layer: Layer) -> None:
-        kind = W.Dropdown(options=self.KINDS, value=layer.type, layout=W.Layout(width="100px"))
-        units = W.BoundedIntText(value=getattr(layer, "units", 8), min=1, max=4096, layout=W.Layout(width="70px"))
+        kind = W.Dropdown(options=self.KINDS, value=layer.type, layout=W.Layout(width="96px"))
+        units = W.BoundedIntText(value=getattr(layer, "units", 8), min=1, max=4096, layout=W.Layout(width="64px"))
         activation = W.Dropdown(options=[a for a in activations.names() if a != "softmax"],
                                 value=getattr(layer, "activation", "relu").split("(")[0],
-                                layout=W.Layout(width="110px"))
+                                layout=W.Layout(width="104px"))
         rate = W.BoundedFloatText(value=getattr(layer, "rate", 0.2), min=0, max=0.95, step=0.05,
-                                  layout=W.Layout(width="70px"))
-        remove = W.Button(icon="trash", tooltip="remove this layer", layout=W.Layout(width="36px"))
+                                  layout=W.Layout(width="64px"))
+        remove = W.Button(icon="trash", tooltip="remove this layer", layout=W.Layout(width="34px"))
         row = W.HBox([kind, units, activation, rate, remove])
         row.nbdl_controls = (kind, units, activation, rate)
 

@@ -1,0 +1,130 @@
+"""A real browser against a real JupyterLab: open a notebook, run the dashboard, Start, watch, Stop."""
+import json
+import os
+import pathlib
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "test-output" / "browser"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def lab(tmp_path):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
+    pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[dev]'")
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
+    notebook = new_notebook(cells=[
+        new_code_cell("%load_ext nbdl"),
+        new_code_cell("%%nbdl net net\ninput 2\ndense 32 relu\ndense 32 relu\ndense 2 softmax"),
+        new_code_cell("%nbdl dashboard net --data moons"),
+        new_code_cell("dashboard.controls['epochs'].value = 100000\ndashboard.controls['n'].value = 2000"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, tmp_path / "dash.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp_path}"],
+        env=env, stdout=open(tmp_path / "lab.log", "wb"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"{base}/api/status?token={token}")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _kernel_ready(base: str, token: str) -> bool:
+    kernels = _get(f"{base}/api/kernels?token={token}")
+    return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
+
+
+def _image_source(page) -> str:
+    return page.eval_on_selector("img.widget-image", "img => img.src")
+
+
+def test_dashboard_trains_live_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/lab/tree/dash.ipynb?token={token}&reset")
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        deadline = time.monotonic() + 60
+        while not (_kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
+            assert time.monotonic() < deadline, "the kernel never became idle"
+            time.sleep(0.3)
+        for attempt in range(3):
+            page.locator("li.lm-MenuBar-item:has-text('Run')").click()
+            page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+            try:
+                page.wait_for_selector(".jp-OutputArea-output button.jupyter-button:has-text('Start')", timeout=60_000)
+                break
+            except Exception:
+                assert attempt < 2, "Run All never showed the dashboard"
+        page.wait_for_function(  # the last cell (100000 epochs) has run
+            "() => [...document.querySelectorAll('.jp-InputPrompt')].every(p => !p.textContent.includes('*'))",
+            timeout=60_000)
+        start = page.locator(".jp-OutputArea-output button.jupyter-button:has-text('Start')")
+        stop = page.locator(".jp-OutputArea-output button.jupyter-button:has-text('Stop')")
+        start.click()
+        page.wait_for_function("() => { const i = document.querySelector('img.widget-image');"
+                               " return i && i.naturalWidth > 100; }", timeout=60_000)
+        first = _image_source(page)
+        page.wait_for_function(f"() => document.querySelector('img.widget-image').src !== {json.dumps(first)}",
+                               timeout=30_000)
+        assert _image_source(page) != first, "the plot did not change while training"
+        page.screenshot(path=str(OUTPUT / "dashboard-training.png"))
+        stop.click()
+        label = page.locator(".widget-html-content", has_text="epoch")
+        page.wait_for_timeout(1500)
+        after_stop = label.first.inner_text()
+        page.wait_for_timeout(1500)
+        assert label.first.inner_text() == after_stop, "training went on after Stop"
+        epoch = int(after_stop.split("epoch ")[1].split("/")[0])
+        assert 1 <= epoch < 100000
+        page.screenshot(path=str(OUTPUT / "dashboard-stopped.png"))
+        browser.close()
