@@ -199,7 +199,9 @@ class Run:
         logs["time"] = time.perf_counter() - started
         self._step_schedule(logs)
         for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
+            # A figure that starts later (a penalty switched on mid-run) is padded with NaN, so every
+            # list has one entry per epoch.
+            self.history.setdefault(key, [math.nan] * (self.epoch - 1)).append(float(value))
         return logs
 
     def _step_schedule(self, logs: dict[str, float]) -> None:

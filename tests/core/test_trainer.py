@@ -180,3 +180,18 @@ def test_predict_returns_labels_of_raw_samples():
     run = nbdl.train("input 2\ndense 8 relu\ndense 3 softmax", data=data, epochs=30, lr=0.01)
     assert (run.predict(data.X) == data.y).mean() >= 0.97
     assert run.predict(data.X[0]).shape == (1,)  # one sample given as a flat vector
+
+
+def test_settings_changed_between_fits_apply_and_keep_the_history_aligned():
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=2, lr=0.01))
+    run.fit()
+    run.update(lr=0.002, l2=0.01)
+    assert run.optimizer.param_groups[0]["lr"] == 0.002
+    run.fit(2)
+    assert len(run.history["train_penalty"]) == len(run.history["train_loss"]) == 4
+    assert np.isnan(run.history["train_penalty"][:2]).all() and run.history["train_penalty"][-1] > 0
+    assert run.history["lr"][-1] == 0.002
+    with pytest.raises(nbdl.NbdlError, match=r"optimizer cannot change during a run; make a new run \(Reset\)"):
+        run.update(optimizer="sgd")
+    with pytest.raises(nbdl.NbdlError, match=r"lr must be a number > 0, got -1"):
+        run.update(lr=-1)

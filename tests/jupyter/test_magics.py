@@ -156,3 +156,15 @@ def test_interrupt_stops_cleanly_and_the_run_continues(kernel):
     assert kernel.value("all(__import__('torch').isfinite(p).all().item() for p in long.model.parameters())")
     assert kernel.run("%nbdl train long --epochs 1 --no-plot").status == "ok"
     assert kernel.value("long.epoch") == epochs + 1
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("%nbdl tr", ["train"]),
+    ("%nbdl train net --data mo", ["moons"]),
+    ("%nbdl train net --optimizer ad", ["adagrad", "adam", "adamw"]),
+    ("%nbdl train net --ep", ["--eps", "--epochs"]),
+])
+def test_tab_completion(kernel, code, expected):
+    kernel.client.complete(code, len(code))
+    reply = kernel.client.get_shell_msg(timeout=30)
+    assert sorted(reply["content"]["matches"]) == sorted(expected)
