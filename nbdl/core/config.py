@@ -46,6 +46,7 @@ class Config:
     loss: str | None = None        # None: cross-entropy for classes, MSE for regression
     seed: int = 0
     device: str = "auto"
+    threads: int | None = None     # torch threads while training; None: one for small networks
 
     def replace(self, **changes: Any) -> "Config":
         unknown_fields = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
@@ -114,6 +115,8 @@ class Config:
         check(self.device == "auto" or str(self.device).split(":")[0] in ("cpu", "cuda", "mps"),
               f"unknown device {self.device!r}; choose one of: auto, cpu, cuda")
         check(_whole(self.seed), f"seed must be a whole number, got {self.seed!r}")
+        if self.threads is not None:
+            check(_whole(self.threads) and self.threads >= 1, f"threads must be a whole number >= 1, got {self.threads!r}")
         return found
 
     def validate(self) -> "Config":

@@ -17,6 +17,7 @@ class Control:
         self._stop = False
         self.reason: str | None = None
         self._steps_left: int | None = None  # while stepping: batches still allowed before pausing
+        self._plain = True  # nothing asked for: the loop goes on without touching a lock
 
     @property
     def paused(self) -> bool:
@@ -30,30 +31,37 @@ class Control:
         with self._lock:
             self._steps_left = None
             self._go.clear()
+            self._plain = False
 
     def resume(self) -> None:
         with self._lock:
             self._steps_left = None
             self._go.set()
+            self._plain = not self._stop
 
     def step(self, batches: int = 1) -> None:
         """Run ``batches`` more batches, then pause."""
         with self._lock:
             self._steps_left = batches
             self._go.set()
+            self._plain = False
 
     def stop(self, reason: str = "stopped on request") -> None:
         with self._lock:
             self._stop, self.reason = True, reason
             self._go.set()
+            self._plain = False
 
     def reset(self) -> None:
         """Clear a stop request (a new fit starts), keeping a pause or a single step in force."""
         with self._lock:
             self._stop, self.reason = False, None
+            self._plain = self._go.is_set() and self._steps_left is None
 
     def wait_for_batch(self) -> bool:
         """Block while paused; True when the next batch may run, False when a stop was requested."""
+        if self._plain:
+            return True
         self._go.wait()
         with self._lock:
             if self._stop:
@@ -63,6 +71,7 @@ class Control:
                 if self._steps_left <= 0:
                     self._steps_left = None
                     self._go.clear()
+                    self._plain = False
             return True
 
 

@@ -29,10 +29,13 @@ class Loss:
             return torch.cat([1 - p, p], dim=1)
         return torch.softmax(logits, dim=1)
 
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        """(batch,) predicted class labels."""
+        return (logits[:, 0] > 0).long() if self.name == "bce" else logits.argmax(dim=1)
+
     def correct(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """How many predictions in the batch are right, as a tensor (no host sync)."""
-        predicted = (logits[:, 0] > 0).long() if self.name == "bce" else logits.argmax(dim=1)
-        return (predicted == target).sum()
+        return (self.predict(logits) == target).sum()
 
 
 def _bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

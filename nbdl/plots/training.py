@@ -41,9 +41,10 @@ class TrainingFigure:
         if penalty:
             self.lines["train_penalty"] = self.loss_axes.plot([], [], color="#7f7f7f", linestyle="--",
                                                               label="penalty (L1/L2)")[0]
-        metric = "acc" if classification else "mae"
-        self.lines[f"train_{metric}"] = self.metric_axes.plot([], [], color="#1f77b4", label="train")[0]
-        self.lines[f"val_{metric}"] = self.metric_axes.plot([], [], color="#ff7f0e", label="validation")[0]
+        if classification:
+            self.lines["train_acc"] = self.metric_axes.plot([], [], color="#1f77b4", label="train")[0]
+        metric = "val_acc" if classification else "val_mae"
+        self.lines[metric] = self.metric_axes.plot([], [], color="#ff7f0e", label="validation")[0]
         self.loss_axes.set(title="loss", xlabel="epoch")
         self.metric_axes.set(title="accuracy" if classification else "mean abs. error", xlabel="epoch")
         for ax in (self.loss_axes, self.metric_axes):
@@ -53,7 +54,10 @@ class TrainingFigure:
         self.region = None
         if points is not None:
             self._regions(points, classes)
-        self.figure.tight_layout()
+        # Fixed margins (in inches, turned into fractions): tight_layout costs ~45 ms per figure.
+        width = 3.3 * panels
+        self.figure.subplots_adjust(left=0.5 / width, right=1 - 0.15 / width, bottom=0.45 / 2.7, top=1 - 0.3 / 2.7,
+                                    wspace=0.3)
         self.limits: tuple | None = None
         self.background = None
         self.full_draws = 0

@@ -31,6 +31,11 @@ def _snapshots(run):
     return taken
 
 
+def flags(run):
+    """The implementation flags nbdl chose (fused or foreach): the reference uses the same ones."""
+    return {k: run.optimizer.defaults[k] for k in ("fused", "foreach") if run.optimizer.defaults.get(k)}
+
+
 def _reference_steps(run, make_optimizer, batch_size, epochs, penalty=None):
     """A hand-written loop: same initial weights, same shuffles (a generator seeded like the run)."""
     model = copy.deepcopy(run.model)
@@ -57,7 +62,7 @@ def test_optimizer_matches_hand_written_torch_loop(name, blobs_xy):
     run = nbdl.Run(nbdl.Config(network=NET, data=blobs_xy, optimizer=name, batch_size=batch_size,
                                epochs=2, seed=3, test_split=0.0))
     before = [p.detach().clone() for p in run.model.parameters()]
-    expected = _reference_steps(run, lambda p: cls(p, **kwargs), batch_size or len(run.data.train), 2)
+    expected = _reference_steps(run, lambda p: cls(p, **kwargs, **flags(run)), batch_size or len(run.data.train), 2)
     taken = _snapshots(run)
     run.fit()
     assert len(taken) == len(expected) == run.global_step
@@ -70,7 +75,7 @@ def test_optimizer_matches_hand_written_torch_loop(name, blobs_xy):
 def test_hyperparameters_reach_the_optimizer(blobs_xy):
     settings = {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.001}
     run = nbdl.Run(nbdl.Config(network=NET, data=blobs_xy, optimizer="adam", batch_size=8, epochs=1, seed=0, **settings))
-    expected = _reference_steps(run, lambda p: torch.optim.Adam(p, **settings), 8, 1)
+    expected = _reference_steps(run, lambda p: torch.optim.Adam(p, **settings, **flags(run)), 8, 1)
     run.fit()
     for a, b in zip(run.model.parameters(), expected[-1]):
         assert torch.equal(a.detach(), b)
@@ -103,6 +108,13 @@ def test_reduce_on_plateau_lowers_the_rate_when_validation_stalls(blobs_xy):
     run = nbdl.train(NET, data=blobs_xy, optimizer="sgd", lr=1e-6, epochs=6, schedule="plateau(1, 0.5)")
     assert run.history["lr"][0] == pytest.approx(1e-6)
     assert run.history["lr"][-1] < 1e-6
+
+
+def test_fast_implementations_are_used():
+    run = nbdl.Run(nbdl.Config(network=NET, data=(torch.randn(20, 4), torch.arange(20) % 3), optimizer="adam"))
+    assert run.optimizer.defaults["fused"] is True
+    run = nbdl.Run(nbdl.Config(network=NET, data=(torch.randn(20, 4), torch.arange(20) % 3), optimizer="rmsprop"))
+    assert run.optimizer.defaults["foreach"] is True
 
 
 def test_registry_names():

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import nbdl
-from test_optimizers import NET, _reference_steps
+from test_optimizers import NET, _reference_steps, flags
 
 
 def _weights(model):
@@ -17,7 +17,7 @@ def test_penalty_is_computed_exactly_and_logged_apart(l1, l2, blobs_xy):
     by_hand = sum(l1 * w.abs().sum() + l2 * (w ** 2).sum() for w in _weights(run.model))
     torch.testing.assert_close(run.penalty(), by_hand)
     # Training with it follows a hand-written loop that adds the same penalty to the loss.
-    expected = _reference_steps(run, lambda p: torch.optim.SGD(p, lr=0.05), 16, 2,
+    expected = _reference_steps(run, lambda p: torch.optim.SGD(p, lr=0.05, **flags(run)), 16, 2,
                                 penalty=lambda m: sum(l1 * w.abs().sum() + l2 * (w ** 2).sum() for w in _weights(m)))
     run.fit()
     for a, b in zip(run.model.parameters(), expected[-1]):
