@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -10,7 +11,6 @@ from IPython.display import HTML, Image, display
 
 from . import cli
 from .core import Config, NbdlError, Network, NetworkSpec, Run
-from .core.control import stop_on_interrupt
 from .core.data import Dataset, as_dataset
 from .core.datasets import NAMES as DATA_NAMES
 
@@ -160,11 +160,14 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
 
         image_handle = display(HTML(""), display_id=True)
         callbacks.append(LivePlot(lambda png: image_handle.update(Image(png))))
-    with stop_on_interrupt(run.control):
-        run.fit(epochs, callbacks=callbacks)
+    with warnings.catch_warnings():  # a divergence is printed below, in words, once
+        warnings.filterwarnings("ignore", message="the loss became", category=RuntimeWarning)
+        run.fit(epochs, callbacks=callbacks)  # a kernel interrupt stops it between two steps
     if run.status == "stopped" and run.control.stop_requested:
         print(f"{run.stop_reason} after step {run.global_step} (epoch {run.epoch}); the weights are those of the "
               f"last step. Continue with: %nbdl train {run_name}")
+    elif run.status == "diverged":
+        print(run.stop_reason)
     return run
 
 

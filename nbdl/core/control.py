@@ -18,6 +18,8 @@ class Control:
         self.reason: str | None = None
         self._steps_left: int | None = None  # while stepping: batches still allowed before pausing
         self._plain = True  # nothing asked for: the loop goes on without touching a lock
+        self.in_step = False           # set by the loop while an optimizer step is half done
+        self.interrupt_pending = False  # a hard interrupt that arrived during a step
 
     @property
     def paused(self) -> bool:
@@ -85,9 +87,12 @@ def stop_on_interrupt(control: Control) -> Iterator[None]:
     previous = signal.getsignal(signal.SIGINT)
 
     def handler(signum, frame):
-        if control.stop_requested:
+        if not control.stop_requested:
+            control.stop("interrupted")
+        elif control.in_step:
+            control.interrupt_pending = True
+        else:
             raise KeyboardInterrupt
-        control.stop("interrupted")
 
     signal.signal(signal.SIGINT, handler)
     try:

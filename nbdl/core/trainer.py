@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
+import warnings
 from typing import Any, Callable, Iterable
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -13,14 +14,15 @@ from . import init as init_schemes
 from . import optimizers
 from .callbacks import Callback, EarlyStopping, as_callback
 from .config import DEFAULT_BATCH_SIZE, Config
-from .control import Control
+from .control import Control, stop_on_interrupt
 from .data import CLASSIFICATION, Dataset, as_dataset
 from .errors import NbdlError
 from .losses import Loss, choose
 from .network import Network, as_spec
+from .safety import GoodState, divergence_message
+from .results import Results
 from .splits import Splits
 
-EVAL_CHUNK = 4096  # samples per forward pass when evaluating without autograd
 # Below this many parameter-samples per step, one torch thread beats two: splitting small matrix
 # products costs more than it saves (measured on 2 cores: 1 thread wins up to ~5e6, 2 from ~1e7).
 ONE_THREAD_WORK = 8e6
@@ -34,7 +36,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-class Run:
+class Run(Results):
     """One experiment: built and checked in full on creation, trained by ``fit``, continued by
     calling ``fit`` again. ``history`` holds a list of plain floats per logged figure."""
 
@@ -65,7 +67,12 @@ class Run:
         self.status = "ready"     # ready, running, finished, stopped, diverged, interrupted, failed
         self.validation_seconds = 0.0  # time spent measuring the validation split
         self._shuffle = torch.Generator().manual_seed(config.seed)
+        self._fitting = threading.Lock()
+        self._good = GoodState()
+        # Check the loss for NaN/inf every step on the CPU (reading it costs ~1 us there); on an
+        # accelerator every few steps, since reading a value waits for the device.
         self._params = list(self.model.parameters())
+        self._check_every = 1 if self.device.type == "cpu" else 25
         self._penalized = [p for p in self._params if p.dim() > 1]  # weights, not biases or norms
 
     # -- building ---------------------------------------------------------------------------------
@@ -131,20 +138,22 @@ class Run:
             raise NbdlError(f"epochs must be a whole number >= 0, got {epochs!r}")
         listeners = self.callbacks + [as_callback(c) for c in callbacks]
         batch_listeners = [c for c in listeners if _listens_to_batches(c)]
+        if not self._fitting.acquire(blocking=False):
+            raise NbdlError("this run is already training (in another thread, for example the dashboard); "
+                            "stop it first, or make a new run")
         self.control.reset()
         self.target_epoch = self.epoch + epochs
         self.stop_training, self.stop_reason, self.status = False, None, "running"
         threads = torch.get_num_threads()
         torch.set_num_threads(self._threads())
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), stop_on_interrupt(self.control):
             torch.set_rng_state(self._rng_state)
             try:
                 for c in listeners:
                     c.on_fit_start(self)
                 for _ in range(epochs):
                     logs = self._train_epoch(batch_listeners)
-                    if logs is None:  # stopped mid-epoch: the steps taken so far stay in the weights
-                        self.status, self.stop_reason = "stopped", self.control.reason
+                    if logs is None:  # stopped or diverged mid-epoch; the status says which
                         break
                     for c in listeners:
                         c.on_epoch_end(self, logs)
@@ -162,8 +171,11 @@ class Run:
             finally:
                 self._rng_state = torch.get_rng_state()
                 torch.set_num_threads(threads)
+                self._fitting.release()
                 for c in listeners:
                     c.on_fit_end(self)
+        if self.status == "diverged":
+            warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=2)
         return self
 
     def _threads(self) -> int:
@@ -180,20 +192,34 @@ class Run:
         X, y = self.data.train.X[order], self.data.train.y[order]
         losses, penalties, predictions = [], [], []
         classify = self.dataset.task == CLASSIFICATION
-        params = self._params
+        params, control, good = self._params, self.control, self._good
         self.model.train()
         for start in range(0, n, size):
-            if not self.control.wait_for_batch():
+            if not control.wait_for_batch():
+                self.status, self.stop_reason = "stopped", control.reason
                 return None
             xb, yb = X[start:start + size], y[start:start + size]
             logits = self.logits(xb)
             loss = self.loss(logits, yb)
             penalty = self.penalty()
+            if self.global_step % self._check_every == 0:
+                value = loss.item()
+                if not math.isfinite(value):
+                    self.status, self.stop_reason = "diverged", divergence_message(value, self, good.step)
+                    good.restore(self)
+                    return None
+                if good.due(self.global_step):  # these weights gave a finite loss: keep them
+                    good.take(self)
+            control.in_step = True  # a second Ctrl-C waits until the step is whole
             for p in params:  # what zero_grad(set_to_none=True) does, without its profiling overhead
                 p.grad = None
             (loss + penalty if penalty is not None else loss).backward()
             self.optimizer.step()
             self.global_step += 1
+            control.in_step = False
+            if control.interrupt_pending:
+                control.interrupt_pending = False
+                raise KeyboardInterrupt
             # Figures stay on the device until the epoch ends: no host sync per batch.
             losses.append(loss.detach())
             if penalty is not None:
@@ -233,44 +259,6 @@ class Run:
             self.scheduler.step(logs.get("val_loss", logs["train_loss"]))
         else:
             self.scheduler.step()
-
-    # -- results ----------------------------------------------------------------------------------
-    def _outputs(self, X: torch.Tensor) -> torch.Tensor:
-        """Logits for all of X, in chunks, in eval mode, without autograd."""
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.inference_mode():
-                return torch.cat([self.logits(X[i:i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
-        finally:
-            self.model.train(was_training)
-
-    def evaluate(self, split: str = "test") -> dict[str, float]:
-        """``loss`` and ``accuracy`` (classes) or ``mse`` and ``mae`` in the target's units (regression)."""
-        return self._figures(self.data.part(split))
-
-    def _figures(self, part) -> dict[str, float]:
-        logits = self._outputs(part.X)
-        figures = {"loss": self.loss(logits, part.y).item()}
-        if self.dataset.task == CLASSIFICATION:
-            figures["accuracy"] = self.loss.correct(logits, part.y).item() / len(part)
-        else:
-            error = self.data.untransform_target(logits) - self.data.untransform_target(part.y)
-            figures["mse"], figures["mae"] = float(np.mean(error ** 2)), float(np.mean(np.abs(error)))
-        return figures
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities (n, classes) for raw samples, standardized like the training data."""
-        if self.dataset.task != CLASSIFICATION:
-            raise NbdlError("predict_proba is for classification; this run does regression, use predict")
-        return self.loss.probabilities(self._outputs(self.data.transform(X))).cpu().numpy()
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Class labels (n,) or regression values (n, outputs) in the target's units."""
-        logits = self._outputs(self.data.transform(X))
-        if self.dataset.task == CLASSIFICATION:
-            return self.loss.probabilities(logits).argmax(dim=1).cpu().numpy()
-        return self.data.untransform_target(logits)
 
     # -- changes between batches ------------------------------------------------------------------
     LIVE_SETTINGS = ("lr", "momentum", "betas", "eps", "weight_decay", "l1", "l2", "epochs")

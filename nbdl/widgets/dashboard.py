@@ -183,6 +183,8 @@ class Dashboard:
         torch.set_num_threads(1)  # a second torch thread pool in a worker thread runs several times slower
         try:
             self.run.fit(epochs, callbacks=[self.plot, self.progress])
+            if self.run.status == "diverged":
+                self._say(error_box(self.run.stop_reason))
         except BaseException as error:  # shown in the panel, kept for scripts
             self.error = error
             self._say(error_box(f"training failed: {type(error).__name__}: {error}"))
