@@ -8,13 +8,15 @@
 from . import data
 from .core import (Activation, BatchNorm, Callback, Config, Dataset, Dense, Dropout, EarlyStopping, Flatten,
                    Input, NbdlError, Network, NetworkSpec, Run, build, train)
+from .core.checkpoint import Checkpoint
+from .core.checkpoint import load
 from .core.data import load as load_data
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "BatchNorm", "Callback", "Config", "Dataset", "Dense", "Dropout", "EarlyStopping", "Flatten",
-    "Input", "NbdlError", "Network", "NetworkSpec", "Run", "build", "data", "load_data", "train",
+    "Activation", "BatchNorm", "Callback", "Checkpoint", "Config", "Dataset", "Dense", "Dropout", "EarlyStopping", "Flatten",
+    "Input", "NbdlError", "Network", "NetworkSpec", "Run", "build", "data", "load", "load_data", "train",
 ]
 
 

@@ -91,6 +91,10 @@ def build_parsers() -> dict[str, _Parser]:
     _add(train, DATA_FLAGS)
     train.add_argument("--no-restore-best", action="store_true", help="keep the last weights after early stopping")
     train.add_argument("--no-plot", action="store_true", help="no live plots, only the progress line")
+    train.add_argument("--checkpoint", metavar="DIR", help="save the run to DIR/checkpoint.safetensors as it trains")
+    train.add_argument("--checkpoint-every", type=int, metavar="N", help="save every N epochs (default 1)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from the checkpoint in --checkpoint DIR (after a kernel restart)")
     train.add_argument("--as", dest="run_name", metavar="VARIABLE", help="where to store the run (default: run)")
 
     data = _parser("%nbdl data", "Show a data set: a picture, its shape and its class balance.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -11,6 +12,9 @@ from IPython.display import HTML, Image, display
 
 from . import cli
 from .core import Config, NbdlError, Network, NetworkSpec, Run
+from .core.checkpoint import FILENAME as CHECKPOINT_FILE
+from .core.checkpoint import Checkpoint
+from .core.checkpoint import load as load_checkpoint
 from .core.data import Dataset, as_dataset
 from .core.datasets import NAMES as DATA_NAMES
 
@@ -61,11 +65,33 @@ class NbdlMagics(Magics):
                                  "or --data VARIABLE")
             network = target.spec if isinstance(target, Network) else copy.deepcopy(_as_module(target, args.name))
             data, options = self._resolve_data(args)
-            run = Run(Config(network=network, data=data, data_options=options, **settings))
-            epochs = None
+            config = Config(network=network, data=data, data_options=options, **settings)
+            run, epochs = self._resumed(args, config, network, data) or (Run(config), None)
         self.shell.user_ns[run_name] = run
-        fit_live(run, epochs, plot=not getattr(args, "no_plot", False), run_name=run_name)
+        callbacks = []
+        if getattr(args, "checkpoint", None):
+            callbacks.append(Checkpoint(args.checkpoint, every=getattr(args, "checkpoint_every", 1)))
+        elif getattr(args, "resume", False) or getattr(args, "checkpoint_every", None):
+            raise UsageError("--resume and --checkpoint-every need --checkpoint DIR")
+        fit_live(run, epochs, plot=not getattr(args, "no_plot", False), run_name=run_name, callbacks=callbacks)
         return run
+
+    def _resumed(self, args, config: Config, network, data) -> tuple[Run, int] | None:
+        """With --resume and a checkpoint in --checkpoint DIR: that run, and the epochs it still has to go."""
+        if not getattr(args, "resume", False) or not getattr(args, "checkpoint", None):
+            return None
+        path = Path(args.checkpoint) / CHECKPOINT_FILE
+        if not path.exists():
+            print(f"no checkpoint in {args.checkpoint} yet: starting a new run")
+            return None
+        run = load_checkpoint(path, data=None if isinstance(data, str) else data,
+                              network=network if not isinstance(network, NetworkSpec) else None)
+        if isinstance(network, NetworkSpec) and run.config.network != network:
+            raise UsageError(f"the checkpoint in {args.checkpoint} is of another network; "
+                             "use another --checkpoint folder or drop --resume")
+        remaining = max(config.epochs - run.epoch, 0)
+        print(f"resuming from {path}: epoch {run.epoch}, {remaining} to go")
+        return run, remaining
 
     def _data(self, args, cell):
         data, options = self._resolve_data(args)
@@ -149,12 +175,13 @@ def show_data(data: Dataset) -> None:
     display(Image(figure_png(data_figure(data))))
 
 
-def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: str = "run") -> Run:
+def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: str = "run",
+             callbacks: list | None = None) -> Run:
     """Fit in the foreground with a progress line and live plots; Ctrl-C stops between batches."""
     from .html import Progress
 
     progress_handle = display(HTML(""), display_id=True)
-    callbacks: list = [Progress(lambda html: progress_handle.update(HTML(html)))]
+    callbacks = [Progress(lambda html: progress_handle.update(HTML(html))), *(callbacks or [])]
     if plot:
         from .plots.live import LivePlot
 

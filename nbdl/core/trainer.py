@@ -279,6 +279,12 @@ class Run(Results):
         self.config = config
 
     # -- control from any thread ------------------------------------------------------------------
+    def save(self, path) -> "Path":
+        """Write the weights, optimizer state, history and config to ``path`` (safetensors, atomic)."""
+        from .checkpoint import save
+
+        return save(self, path)
+
     def pause(self) -> None:
         self.control.pause()
 

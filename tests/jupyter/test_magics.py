@@ -168,3 +168,23 @@ def test_tab_completion(kernel, code, expected):
     kernel.client.complete(code, len(code))
     reply = kernel.client.get_shell_msg(timeout=30)
     assert sorted(reply["content"]["matches"]) == sorted(expected)
+
+
+def test_checkpoints_let_a_run_continue_after_a_kernel_restart(kernel, tmp_path):
+    folder = tmp_path / "checkpoints"
+    kernel.run(NET)
+    result = kernel.run(f"%nbdl train net --data moons --epochs 3 --seed 2 --checkpoint {folder} --as first --no-plot")
+    assert result.status == "ok", result.text
+    assert (folder / "checkpoint.safetensors").exists()
+    history = kernel.value("first.history['val_loss']")
+    kernel.manager.restart_kernel(now=True)
+    kernel.client.wait_for_ready(timeout=120)
+    assert kernel.run("%load_ext nbdl").status == "ok"
+    kernel.run(NET)
+    result = kernel.run(f"%nbdl train net --data moons --epochs 5 --seed 2 --checkpoint {folder} --resume --no-plot")
+    assert result.status == "ok", result.text
+    assert "resuming from" in result.text and "epoch 3, 2 to go" in result.text
+    assert kernel.value("run.epoch") == 5
+    assert kernel.value("run.history['val_loss'][:3]") == history
+    bad = kernel.run("%nbdl train net --data moons --resume")
+    assert bad.status == "error" and "--resume and --checkpoint-every need --checkpoint DIR" in bad.text
