@@ -108,7 +108,12 @@ class NetworkSpec:
         blocks = []
         for layer, out in zip(self.layers, shapes):
             if not isinstance(layer, Input):
-                blocks.append(layer.build(shape))
+                try:
+                    blocks.append(layer.build(shape))
+                except (RuntimeError, MemoryError) as error:  # e.g. weights too large to allocate
+                    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                    raise NbdlError(f"{_where(layer)}cannot make '{layer.to_text()}' for input shape "
+                                    f"{shape_text(shape)}: {message}") from None
             shape = out
         return Network(blocks, self, self._start_shape(input_shape), shapes[-1])
 

@@ -13,6 +13,17 @@ import numpy as np
 from .render import canvas_png, class_color, class_rgb, new_figure
 
 REGION_STRENGTH = 0.45  # how strongly class colours tint the decision regions (0: white)
+MAX_POINTS = 1000  # a curve longer than this is drawn from every k-th epoch (and the last)
+
+
+def _thinned(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch numbers and values of a curve, at most about MAX_POINTS of them."""
+    count = len(values)
+    stride = max(1, -(-count // MAX_POINTS))
+    index = np.arange(0, count, stride)
+    if count and index[-1] != count - 1:
+        index = np.append(index, count - 1)
+    return index + 1, np.asarray(values, dtype=float)[index]
 
 
 def _nice_ceiling(value: float) -> float:
@@ -82,8 +93,7 @@ class TrainingFigure:
                epochs: int | None = None) -> None:
         """Give the artists new data; redraw everything only when an axis limit had to change."""
         for key, line in self.lines.items():
-            values = history.get(key, [])
-            line.set_data(np.arange(1, len(values) + 1), values)
+            line.set_data(*_thinned(history.get(key, [])))
         if probabilities is not None and self.region is not None:
             rgb = probabilities @ self.colors  # (rows, cols, classes) @ (classes, 3)
             self.region.set_data(np.clip(1 - REGION_STRENGTH * (1 - rgb), 0, 1))

@@ -107,6 +107,8 @@ class Dashboard:
             if self.run.control.paused:
                 self.run.resume()
                 self._refresh()
+            else:
+                self._say("already training: Pause, Step or Stop it first")
             return
         if self._ensure_run():
             self._launch()

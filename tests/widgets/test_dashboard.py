@@ -44,6 +44,7 @@ def test_controls_pause_step_resume_stop(dashboard):
     _wait_for(lambda: dashboard.run.global_step > 10)
     dashboard.start()  # a second Start while running does nothing harmful
     assert len([t for t in threading.enumerate() if t.name == "nbdl-dashboard"]) == 1
+    assert "already training" in dashboard.message.value
     dashboard.pause()
     time.sleep(0.1)
     steps = dashboard.run.global_step
