@@ -19,6 +19,7 @@ from .data import CLASSIFICATION, Dataset, as_dataset
 from .errors import NbdlError
 from .losses import Loss, choose
 from .network import Network, as_spec
+from .fast_step import FastStep
 from .safety import GoodState, divergence_message
 from .results import Results
 from .splits import Splits
@@ -73,6 +74,7 @@ class Run(Results):
         # accelerator every few steps, since reading a value waits for the device.
         self._params = list(self.model.parameters())
         self._check_every = 1 if self.device.type == "cpu" else 25
+        self._step = FastStep(self.optimizer)
         self._penalized = [p for p in self._params if p.dim() > 1]  # weights, not biases or norms
 
     # -- building ---------------------------------------------------------------------------------
@@ -192,7 +194,7 @@ class Run(Results):
         X, y = self.data.train.X[order], self.data.train.y[order]
         losses, penalties, predictions = [], [], []
         classify = self.dataset.task == CLASSIFICATION
-        params, control, good = self._params, self.control, self._good
+        params, control, good, step = self._params, self.control, self._good, self._step
         self.model.train()
         for start in range(0, n, size):
             if not control.wait_for_batch():
@@ -214,7 +216,7 @@ class Run(Results):
             for p in params:  # what zero_grad(set_to_none=True) does, without its profiling overhead
                 p.grad = None
             (loss + penalty if penalty is not None else loss).backward()
-            self.optimizer.step()
+            step()
             self.global_step += 1
             control.in_step = False
             if control.interrupt_pending:

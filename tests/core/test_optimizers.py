@@ -119,3 +119,36 @@ def test_fast_implementations_are_used():
 
 def test_registry_names():
     assert optimizers.names() == ["adagrad", "adam", "adamw", "gd", "momentum", "nesterov", "rmsprop", "sgd"]
+
+
+@pytest.mark.parametrize("name, change", [("adam", {"lr": 0.01, "betas": (0.8, 0.95)}), ("sgd", {"momentum": 0.9}),
+                                          ("momentum", {"lr": 0.05, "momentum": 0.0}), ("adamw", {"weight_decay": 0.1})])
+def test_changes_between_epochs_and_state_reloads_keep_parity(name, change, blobs_xy):
+    """The direct fused-kernel path reads the settings at every step and notices a reloaded state."""
+    cls, kwargs, _ = REFERENCE[name]
+    run = nbdl.Run(nbdl.Config(network=NET, data=blobs_xy, optimizer=name, batch_size=16, epochs=1, seed=4))
+    reference = copy.deepcopy(run.model)
+    optimizer = cls(reference.parameters(), **kwargs, **flags(run))
+    X, y = run.data.train.X, run.data.train.y
+    shuffle = torch.Generator().manual_seed(4)
+
+    def reference_epoch():
+        order = torch.randperm(len(X), generator=shuffle)
+        for start in range(0, len(X), 16):
+            index = order[start:start + 16]
+            loss = F.cross_entropy(reference.logits(X[index]), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    run.fit(1)
+    reference_epoch()
+    run.update(**change)
+    for group in optimizer.param_groups:
+        group.update(change)
+    run.optimizer.load_state_dict(run.optimizer.state_dict())  # as a restore or a checkpoint load does
+    run.fit(2)
+    reference_epoch()
+    reference_epoch()
+    for a, b in zip(run.model.parameters(), reference.parameters()):
+        assert torch.equal(a.detach(), b.detach())
