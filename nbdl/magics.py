@@ -53,11 +53,10 @@ class NbdlMagics(Magics):
         run_name = getattr(args, "run_name", "run")
         _check_identifier(run_name)
         settings = cli.config_settings(args)
-        if isinstance(target, Run):  # continue it
+        if isinstance(target, Run):  # continue it, with the settings that can change during a run
             epochs = settings.pop("epochs", None)
-            live = {k: v for k, v in settings.items() if k in Run.LIVE_SETTINGS}
-            if live:
-                target.update(**live)
+            if settings:
+                target.update(**settings)
             run = target
         else:
             if getattr(args, "data", None) is None:

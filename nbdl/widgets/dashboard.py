@@ -87,7 +87,11 @@ class Dashboard:
             takes = optimizers.kind(self.run.config.optimizer).defaults
             changes = {k: getattr(self.config, k) for k in ("l1", "l2", "epochs")}
             changes.update({k: getattr(self.config, k) for k in takes if getattr(self.config, k) is not None})
-            self.run.update(**changes)
+            try:
+                self.run.update(**changes)
+            except NbdlError as error:
+                self._say(error_box(str(error)))
+                return
             self._say(f"{field} changed: applies from the next batch")
         else:
             self._say(f"<b>{field} changed: press Reset to start a new run with it</b>")
@@ -174,12 +178,12 @@ class Dashboard:
 
     def _launch(self) -> None:
         self.error = None
-        epochs = self.config.epochs if self.run.epoch == 0 or self.run.status in ("finished", "stopped") else None
-        self._thread = threading.Thread(target=self._train, args=(epochs,), name="nbdl-dashboard", daemon=True)
+        self._thread = threading.Thread(target=self._train, args=(self.config.epochs,), name="nbdl-dashboard",
+                                        daemon=True)
         self._thread.start()
         self._refresh()
 
-    def _train(self, epochs: int | None) -> None:
+    def _train(self, epochs: int) -> None:
         import torch
 
         torch.set_num_threads(1)  # a second torch thread pool in a worker thread runs several times slower

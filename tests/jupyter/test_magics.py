@@ -80,6 +80,8 @@ def test_continue_a_run_with_new_settings(kernel):
     assert result.status == "ok", result.text
     assert kernel.value("c.epoch") == 5
     assert kernel.value("c.optimizer.param_groups[0]['lr']") == 0.005
+    refused = kernel.run("%nbdl train c --optimizer sgd --no-plot")
+    assert refused.status == "error" and "optimizer cannot change during a run; make a new run" in refused.text
 
 
 @pytest.mark.parametrize("name, options, mime", [
