@@ -145,8 +145,16 @@ def load_ext_seconds() -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def report(quick: bool = False) -> str:
-    lines = [f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads available, "
+    lines = [f"Machine: {cpu_name()} ({platform.machine()}), {torch.get_num_threads()} torch threads available, "
              f"Python {platform.python_version()}, torch {torch.__version__}, "
              f"CUDA {'yes' if torch.cuda.is_available() else 'no'}.", ""]
     for case in cases(quick):
