@@ -59,3 +59,36 @@ def _count(module: nn.Module) -> int:
 def parameter_count(model: nn.Module) -> int:
     return _count(model)
 
+
+
+def first_filters(model: nn.Module):
+    """The weights of the first convolution, (filters, channels, kernel, kernel), or None."""
+    conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    return None if conv is None else conv.weight.detach().cpu()
+
+
+def feature_maps(run, sample) -> list[tuple[str, np.ndarray]]:
+    """What each image-shaped layer of an nbdl network outputs for one raw sample:
+    (the layer's text form, an array (channels, height, width)), in order."""
+    import torch
+
+    network = run.model
+    x = run.data.transform(np.asarray(sample)[None])
+    captured: list[tuple[str, np.ndarray]] = []
+    hooks = []
+    layers = [layer for layer in network.spec.layers if layer.type != "input"]
+    for layer, block in zip(layers, network.layers):
+        def keep(module, inputs, output, name=layer.to_text()):
+            if output.dim() == 4:
+                captured.append((name, output[0].detach().cpu().numpy()))
+        hooks.append(block.register_forward_hook(keep))
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.inference_mode():
+            network(x)
+    finally:
+        network.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return captured

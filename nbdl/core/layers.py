@@ -183,7 +183,8 @@ class Dropout(Layer):
         return [f"{self.rate:g}"]
 
     def build(self, shape):
-        return nn.Dropout(self.rate)
+        # On images whole channels are dropped: neighbouring pixels are too alike for single ones to matter.
+        return nn.Dropout2d(self.rate) if len(shape) == 3 else nn.Dropout(self.rate)
 
 
 @dataclass
@@ -199,11 +200,13 @@ class BatchNorm(Layer):
         return cls()
 
     def output_shape(self, shape):
-        self._needs_flat(shape)
+        if len(shape) not in (1, 3):
+            self._needs_flat(shape)
         return shape
 
     def build(self, shape):
-        return nn.BatchNorm1d(shape[0])
+        # Per feature for vectors; per channel (over the batch and all pixels) for images.
+        return nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
 
 
 @dataclass
@@ -229,3 +232,12 @@ class Flatten(Layer):
 
 
 LAYERS: dict[str, type[Layer]] = {cls.type: cls for cls in (Input, Dense, Activation, Dropout, BatchNorm, Flatten)}
+
+
+def _register_image_layers() -> None:
+    from .vision import IMAGE_LAYERS
+
+    LAYERS.update({cls.type: cls for cls in IMAGE_LAYERS})
+
+
+_register_image_layers()

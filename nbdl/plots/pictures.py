@@ -81,7 +81,8 @@ def network_figure(rows) -> Figure:
         size = int(np.prod(row.output_shape))
         height = 0.2 + 0.55 * math.log1p(size) / math.log1p(widest)
         kind = row.name.split()[0]
-        color = {"input": "#dddddd", "dense": "#aec7e8", "dropout": "#ffbb78", "batchnorm": "#98df8a"}.get(kind, "#c5b0d5")
+        color = {"input": "#dddddd", "dense": "#aec7e8", "dropout": "#ffbb78", "batchnorm": "#98df8a", "conv": "#c5b0d5",
+                 "maxpool": "#f7b6d2", "avgpool": "#f7b6d2", "globalavgpool": "#f7b6d2"}.get(kind, "#e5e5e5")
         ax.add_patch(FancyBboxPatch((i + 0.1, 0.56 - height / 2), 0.8, height, boxstyle="round,pad=0.02",
                                     facecolor=color, edgecolor="#555555"))
         ax.text(i + 0.5, 0.56, "\n".join(row.name.split(maxsplit=1)), ha="center", va="center", fontsize=7)

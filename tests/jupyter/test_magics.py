@@ -190,3 +190,15 @@ def test_checkpoints_let_a_run_continue_after_a_kernel_restart(kernel, tmp_path)
     assert kernel.value("run.history['val_loss'][:3]") == history
     bad = kernel.run("%nbdl train net --data moons --resume")
     assert bad.status == "error" and "--resume and --checkpoint-every need --checkpoint DIR" in bad.text
+
+
+def test_a_convolutional_network_from_the_cell_to_training(kernel):
+    result = kernel.run("%%nbdl net cnn\ninput 1x8x8\nconv 8 3 relu padding=1\nmaxpool 2\nflatten\ndense 10 softmax")
+    assert result.status == "ok", result.text
+    html = " ".join(result.mimes("text/html"))
+    assert "<code>conv 8 3 relu padding=1</code>" in html and "8 x 8 x 8" in html and "<td>80</td>" in html
+    result = kernel.run("%nbdl train cnn --data digits_images --epochs 2 --as cnn_run")
+    assert result.status == "ok", result.text
+    assert kernel.value("cnn_run.epoch") == 2 and kernel.value("cnn_run.history['val_acc'][-1] > 0.5") is True
+    bad = kernel.run("%%nbdl net bad\ninput 1x8x8\nconv 4 9")
+    assert bad.status == "error" and "has a 9x9 window but its input is 8x8" in bad.text

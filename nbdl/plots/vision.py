@@ -1,0 +1,44 @@
+"""Pictures of convolutional networks: learned filters, and feature maps of one image."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .render import new_figure
+
+
+def filters_figure(weights, limit: int = 32) -> Figure:
+    """Each first-layer filter as a small image (averaged over input channels), blue < 0 < red."""
+    kernels = np.asarray(weights).mean(axis=1)[:limit]  # (filters, k, k)
+    columns = min(8, len(kernels))
+    rows = math.ceil(len(kernels) / columns)
+    figure, _ = new_figure(columns * 0.75, rows * 0.8 + 0.35)
+    scale = float(np.abs(kernels).max()) or 1.0
+    for i, kernel in enumerate(kernels):
+        ax = figure.add_subplot(rows, columns, i + 1)
+        ax.imshow(kernel, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_title(str(i), fontsize=7, pad=1)
+        ax.axis("off")
+    figure.suptitle(f"first-layer filters ({len(kernels)})", fontsize=9)
+    figure.tight_layout(pad=0.3)
+    return figure
+
+
+def feature_maps_figure(image: np.ndarray, maps: list[tuple[str, np.ndarray]], limit: int = 8) -> Figure:
+    """The input image on the first row, then one row per image-shaped layer with up to ``limit``
+    of its channels, each row titled with the layer's text form."""
+    columns = min(limit, max((m.shape[0] for _, m in maps), default=1))
+    rows = [("input", np.asarray(image).reshape(-1, *np.asarray(image).shape[-2:])[:1])] + list(maps)
+    figure, _ = new_figure(columns * 0.85 + 0.2, len(rows) * 1.0 + 0.1)
+    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.95, hspace=0.45, wspace=0.1)
+    for row, (name, values) in enumerate(rows):
+        for channel in range(min(columns, values.shape[0])):
+            ax = figure.add_subplot(len(rows), columns, row * columns + channel + 1)
+            ax.imshow(values[channel], cmap="gray_r" if row == 0 else "viridis")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if channel == 0:
+                ax.set_title(name, fontsize=7, loc="left", pad=2)
+    return figure
