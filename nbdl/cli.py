@@ -50,6 +50,7 @@ TRAIN_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--l1", {"type": float, "help": "L1 penalty strength"}),
     ("--l2", {"type": float, "help": "L2 penalty strength"}),
     ("--dropout", {"type": float, "help": "dropout rate after each hidden layer"}),
+    ("--augment", {"help": "training batches only: flip, vflip, rotate(10), shift(1), noise(0.1), comma-separated"}),
     ("--early-stopping", {"type": int, "metavar": "PATIENCE", "help": "stop after PATIENCE epochs without improvement"}),
     ("--monitor", {"help": "what early stopping watches (default val_loss)"}),
     ("--init", {"help": "default, xavier, kaiming, normal(0.01), zeros"}),

@@ -39,6 +39,7 @@ class Config:
     l1: float = 0.0
     l2: float = 0.0
     dropout: float | None = None   # sets every dropout layer's rate (added after hidden layers of a spec)
+    augment: str | None = None     # training batches only: "flip,rotate(10),shift(1),noise(0.1)"
     early_stopping: int | None = None  # patience in epochs; None: off
     monitor: str = "val_loss"
     restore_best: bool = True
@@ -109,6 +110,10 @@ class Config:
             check(not self.monitor.startswith("val_") or self.val_split > 0,
                   f"early stopping on {self.monitor!r} needs a validation split; set val_split above 0")
         attempt(optimizers.schedules.canonical, self.schedule or "none")
+        if self.augment:
+            from . import augment
+
+            attempt(augment.check, self.augment)
         attempt(init_schemes.registry.canonical, self.init)
         if self.loss is not None and self.loss not in losses.LOSSES:
             found.append(f"unknown loss {self.loss!r}; choose one of: {', '.join(sorted(losses.LOSSES))}")

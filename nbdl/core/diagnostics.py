@@ -7,6 +7,7 @@ import numpy as np
 from torch import nn
 
 from .data import CLASSIFICATION
+from .errors import NbdlError
 
 
 @dataclass
@@ -92,3 +93,16 @@ def feature_maps(run, sample) -> list[tuple[str, np.ndarray]]:
         for hook in hooks:
             hook.remove()
     return captured
+
+
+def augmented_samples(run, count: int = 8, draws: int = 3) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The first ``count`` training samples and ``draws`` augmented versions of them, in the data's
+    own units, drawn from a copy of the run's augmentation (the run's own draws are untouched)."""
+    import copy
+
+    if run._augment is None:
+        raise NbdlError("this run has no augmentation; set augment='flip,rotate(10),...'")
+    augmenter = copy.deepcopy(run._augment)
+    X = run.data.train.X[:count]
+    unscale = lambda t: t.detach().cpu().numpy() * run.data.std + run.data.mean  # noqa: E731
+    return unscale(X), [unscale(augmenter(X)) for _ in range(draws)]

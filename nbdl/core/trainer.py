@@ -19,6 +19,7 @@ from .data import CLASSIFICATION, Dataset, as_dataset
 from .errors import NbdlError
 from .losses import Loss, choose
 from .network import Network, as_spec
+from .augment import Augmenter
 from .fast_step import FastStep
 from .safety import GoodState, divergence_message
 from .results import Results
@@ -75,6 +76,8 @@ class Run(Results):
         self._params = list(self.model.parameters())
         self._check_every = 1 if self.device.type == "cpu" else 25
         self._step = FastStep(self.optimizer)
+        self._augment = Augmenter(config.augment, self.dataset.sample_shape, config.seed, self.device) \
+            if config.augment else None
         self._penalized = [p for p in self._params if p.dim() > 1]  # weights, not biases or norms
 
     # -- building ---------------------------------------------------------------------------------
@@ -201,6 +204,8 @@ class Run(Results):
                 self.status, self.stop_reason = "stopped", control.reason
                 return None
             xb, yb = X[start:start + size], y[start:start + size]
+            if self._augment is not None:
+                xb = self._augment(xb)
             logits = self.logits(xb)
             loss = self.loss(logits, yb)
             penalty = self.penalty()

@@ -42,3 +42,22 @@ def feature_maps_figure(image: np.ndarray, maps: list[tuple[str, np.ndarray]], l
             if channel == 0:
                 ax.set_title(name, fontsize=7, loc="left", pad=2)
     return figure
+
+
+def augmented_figure(originals: np.ndarray, versions: list[np.ndarray]) -> Figure:
+    """Each original image (top row) and below it the augmented versions of it, one row per draw."""
+    rows = [originals, *versions]
+    columns = len(originals)
+    figure, _ = new_figure(columns * 0.8, len(rows) * 0.8 + 0.3)
+    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / (len(rows) * 0.8 + 0.3),
+                           hspace=0.1, wspace=0.1)
+    for r, images in enumerate(rows):
+        for c, image in enumerate(images):
+            ax = figure.add_subplot(len(rows), columns, r * columns + c + 1)
+            ax.imshow(np.asarray(image).reshape(-1, *np.asarray(image).shape[-2:])[0], cmap="gray_r")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel("original" if r == 0 else f"draw {r}", fontsize=7)
+    figure.suptitle("augmented training samples", fontsize=9)
+    return figure

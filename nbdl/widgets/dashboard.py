@@ -72,6 +72,7 @@ class Dashboard:
             batch_size=None if kind.full_batch else c["batch_size"], epochs=c["epochs"],
             schedule=None if c["schedule"] == "none" else c["schedule"], l1=c["l1"], l2=c["l2"],
             dropout=c["dropout"] or None, early_stopping=c["early_stopping"] or None, init=self.layers.init.value,
+            augment=c["augment"].strip() or None,
         )
 
     def _changed(self, field: str, value: Any) -> None:

@@ -74,6 +74,8 @@ def regularization_section(config, on_change) -> tuple[W.Widget, dict[str, W.Wid
                                  description="dropout (hidden)", style=STYLE, layout=WIDE),
         "early_stopping": W.BoundedIntText(value=config.early_stopping or 0, min=0, max=1000,
                                            description="early stop (0=off)", style=STYLE, layout=WIDE),
+        "augment": W.Text(value=config.augment or "", placeholder="e.g. rotate(10),shift(1) or noise(0.1)",
+                          description="augmentation", style=STYLE, layout=WIDE, continuous_update=False),
     }
     for field, widget in controls.items():
         bound(widget, field, on_change)

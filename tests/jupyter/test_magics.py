@@ -51,12 +51,12 @@ def test_train_options_reach_the_config(kernel):
     kernel.run(NET)
     result = kernel.run("%nbdl train net --data circles --noise 0.05 --n 200 --optimizer momentum --momentum 0.8 "
                         "--epochs 3 --batch-size 20 --l2 0.001 --dropout 0.1 --schedule cosine --init xavier "
-                        "--val-split 0.25 --as other --no-plot")
+                        "--val-split 0.25 --augment 'noise(0.05)' --as other --no-plot")
     assert result.status == "ok", result.text
     config = kernel.value("{k: getattr(other.config, k) for k in ('optimizer', 'momentum', 'batch_size', 'l2', "
-                          "'dropout', 'schedule', 'init', 'val_split')}")
+                          "'dropout', 'schedule', 'init', 'val_split', 'augment')}")
     assert config == {"optimizer": "momentum", "momentum": 0.8, "batch_size": 20, "l2": 0.001, "dropout": 0.1,
-                      "schedule": "cosine", "init": "xavier", "val_split": 0.25}
+                      "schedule": "cosine", "init": "xavier", "val_split": 0.25, "augment": "noise(0.05)"}
     assert kernel.value("other.split_sizes['val']") == 50
     assert kernel.value("'train_penalty' in other.history") is True
     assert not result.mimes("image/png")
