@@ -11,12 +11,14 @@ from .core import (Activation, BatchNorm, Callback, Config, Dataset, Dense, Drop
 from .core.checkpoint import Checkpoint
 from .core.checkpoint import load
 from .core.data import load as load_data
+from .core.transfer import freeze, unfreeze, with_new_head
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Activation", "BatchNorm", "Callback", "Checkpoint", "Config", "Dataset", "Dense", "Dropout", "EarlyStopping", "Flatten",
-    "Input", "NbdlError", "Network", "NetworkSpec", "Run", "build", "data", "load", "load_data", "train",
+    "Input", "NbdlError", "Network", "NetworkSpec", "Run", "build", "data", "freeze", "load", "load_data", "train", "unfreeze",
+    "with_new_head",
 ]
 
 

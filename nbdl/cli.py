@@ -54,6 +54,7 @@ TRAIN_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--early-stopping", {"type": int, "metavar": "PATIENCE", "help": "stop after PATIENCE epochs without improvement"}),
     ("--monitor", {"help": "what early stopping watches (default val_loss)"}),
     ("--init", {"help": "default, xavier, kaiming, normal(0.01), zeros"}),
+    ("--freeze", {"help": "blocks not to train: body (all but the last), block numbers 0,1, or module names"}),
     ("--loss", {"choices": sorted(LOSSES), "help": "default: cross-entropy for classes, MSE for regression"}),
     ("--seed", {"type": int, "help": "seed of the split, the weights and the batch order"}),
     ("--val-split", {"type": _fraction, "help": "share of the data kept for validation (default 0.2)"}),

@@ -40,6 +40,7 @@ class Config:
     l2: float = 0.0
     dropout: float | None = None   # sets every dropout layer's rate (added after hidden layers of a spec)
     augment: str | None = None     # training batches only: "flip,rotate(10),shift(1),noise(0.1)"
+    freeze: str | None = None      # blocks not to train: "body", "0,1", or module names
     early_stopping: int | None = None  # patience in epochs; None: off
     monitor: str = "val_loss"
     restore_best: bool = True

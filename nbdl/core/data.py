@@ -54,6 +54,28 @@ class Dataset:
         return f"Dataset({self.name!r}: {len(self)} samples of shape {self.sample_shape}, {self.task}, {kind})"
 
 
+def select(data: Dataset, classes: list[int] | None = None, per_class: int | None = None, seed: int = 0) -> Dataset:
+    """Some classes of a classification set, relabelled 0..len(classes)-1, and at most ``per_class``
+    samples of each (drawn with ``seed``): for transfer learning from a few examples."""
+    if data.task != CLASSIFICATION:
+        raise NbdlError("select works on classes; this data set is a regression")
+    classes = list(range(data.n_classes)) if classes is None else [int(c) for c in classes]
+    bad = [c for c in classes if not 0 <= c < data.n_classes]
+    if bad or not classes:
+        raise NbdlError(f"classes must be among 0..{data.n_classes - 1}, got {classes}")
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in classes:
+        rows = np.flatnonzero(data.y == c)
+        keep.append(rng.permutation(rows)[:per_class] if per_class is not None else rows)
+    rows = np.sort(np.concatenate(keep))
+    relabel = {c: i for i, c in enumerate(classes)}
+    names = [data.class_names[c] for c in classes] if data.class_names else [str(c) for c in classes]
+    return Dataset(data.X[rows], np.array([relabel[int(v)] for v in data.y[rows]], dtype=np.int64), data.task,
+                   f"{data.name}[{','.join(map(str, classes))}]", len(classes), names, data.feature_names,
+                   dict(data.options))
+
+
 def load(name: str, n: int | None = None, noise: float | None = None, seed: int = 0, **options: Any) -> Dataset:
     """A built-in data set by name; ``n`` and ``noise`` shape the toy sets, ``n`` subsamples real ones."""
     key = datasets.check_name(name)

@@ -21,6 +21,7 @@ from .losses import Loss, choose
 from .network import Network, as_spec
 from .augment import Augmenter
 from .fast_step import FastStep
+from .transfer import freeze
 from .safety import GoodState, divergence_message
 from .results import Results
 from .splits import Splits
@@ -94,6 +95,8 @@ class Run(Results):
                     spec = spec.with_dropout(self.config.dropout)
                 model = spec.build(self.dataset.sample_shape)
             init_schemes.initialize(model, self.config.init)
+            if self.config.freeze:
+                freeze(model, self.config.freeze)
             # Dropout draws from the global generator: each run keeps its own state between fits.
             self._rng_state = torch.get_rng_state()
         return model.to(self.device)
@@ -125,6 +128,8 @@ class Run(Results):
             return None
         total = torch.zeros((), device=self.device)
         for w in self._penalized:
+            if not w.requires_grad:  # a frozen weight cannot move: its penalty is a constant
+                continue
             if l1:
                 total = total + l1 * w.abs().sum()
             if l2:

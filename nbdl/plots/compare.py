@@ -1,0 +1,30 @@
+"""Several runs on one picture: the same figure of each, epoch by epoch (optimizers, regularizers,
+transfer learning against training from scratch)."""
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from .render import class_color, new_figure
+
+LABELS = {"train_loss": "training loss", "val_loss": "validation loss", "train_acc": "training accuracy",
+          "val_acc": "validation accuracy", "val_mae": "validation mean abs. error"}
+
+
+def compare_figure(runs: dict[str, Any], metrics: tuple[str, ...] = ("val_loss", "val_acc")) -> Figure:
+    """One panel per figure in ``metrics``, one curve per run, in the order given."""
+    metrics = tuple(m for m in metrics if any(m in run.history for run in runs.values()))
+    if not metrics:
+        raise ValueError("none of the runs has logged these figures yet; train them first")
+    figure, _ = new_figure(3.6 * len(metrics), 2.8)
+    axes = figure.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric in zip(axes, metrics):
+        for i, (name, run) in enumerate(runs.items()):
+            values = run.history.get(metric, [])
+            ax.plot(range(1, len(values) + 1), values, color=class_color(i), label=name)
+        ax.set(title=LABELS.get(metric, metric), xlabel="epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, frameon=False)
+    figure.tight_layout()
+    return figure
