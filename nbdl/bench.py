@@ -6,6 +6,7 @@ the same loop through ``torch.utils.data.DataLoader``, and skorch."""
 from __future__ import annotations
 
 import argparse
+import copy
 import base64
 import platform
 import resource
@@ -41,6 +42,9 @@ def cases(quick: bool = False) -> list[Case]:
     return [
         Case("digits MLP 64-128-128-10, Adam, batch 32", "input 64\ndense 128 relu\ndense 128 relu\ndense 10 softmax",
              "digits", 32, 2 if quick else 200),
+        Case("digits images CNN conv16-pool-conv32-pool-64-10, Adam, batch 32",
+             "input 1x8x8\nconv 16 3 relu padding=1\nmaxpool 2\nconv 32 3 relu padding=1\nmaxpool 2\nflatten\n"
+             "dense 64 relu\ndense 10 softmax", "digits_images", 32, 2 if quick else 60),
         Case("synthetic 40k x 100, MLP 100-256-256-10, Adam, batch 128",
              "input 100\ndense 256 relu\ndense 256 relu\ndense 10 softmax", from_arrays(X, y, name="synthetic"),
              128, 1 if quick else 3),
@@ -48,13 +52,11 @@ def cases(quick: bool = False) -> list[Case]:
 
 
 def _reference_model(run: nbdl.Run) -> nn.Module:
-    """A plain nn.Sequential with the same layers and the same initial weights as the nbdl network."""
+    """A plain nn.Sequential of the same layers with the same initial weights as the nbdl network."""
     layers: list[nn.Module] = []
     for block in run.model.layers:
         layers.extend(block.children() if isinstance(block, nn.Sequential) else [block])
-    model = nn.Sequential(*[type(m)(m.in_features, m.out_features) if isinstance(m, nn.Linear) else m for m in layers])
-    model.load_state_dict({k: v for k, v in nn.Sequential(*layers).state_dict().items()})
-    return model
+    return copy.deepcopy(nn.Sequential(*layers))
 
 
 def hand_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, case: Case) -> None:

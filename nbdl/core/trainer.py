@@ -291,7 +291,7 @@ class Run(Results):
         self.config = config
 
     # -- control from any thread ------------------------------------------------------------------
-    def save(self, path) -> "Path":
+    def save(self, path) -> Any:
         """Write the weights, optimizer state, history and config to ``path`` (safetensors, atomic)."""
         from .checkpoint import save
 
