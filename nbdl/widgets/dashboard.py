@@ -16,7 +16,8 @@ from ..core.datasets import TOY, output_width, sample_shape
 from ..core.layers import Dense, Flatten, Input
 from ..html import Progress, error_box, figures_line
 from ..plots.live import LivePlot
-from .sections import LayerList, data_section, hidden_layers, optimizer_section, regularization_section
+from .sections import (TEMPLATES, LayerList, data_section, hidden_layers, optimizer_section,
+                       regularization_section)
 
 DEFAULT_NETWORK = "input 2\ndense 8 relu\ndense 8 relu\ndense 2 softmax"
 LIVE = {"lr", "momentum", "beta1", "beta2", "weight_decay", "l1", "l2", "epochs"}
@@ -32,6 +33,7 @@ class Dashboard:
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self.layers = LayerList(hidden_layers(spec), start.init, lambda: self._changed("network", None))
+        self.layers.template.observe(lambda change: self.use_template(change["new"]), names="value")
         data_box, self.data_controls = data_section(start, self._changed)
         optimizer_box, self.optimizer_controls = optimizer_section(start, self._changed)
         regularization_box, self.regularization_controls = regularization_section(start, self._changed)
@@ -64,9 +66,13 @@ class Dashboard:
         options = {"n": c["n"], "noise": c["noise"]} if c["data"] in TOY else {}
         width = output_width(c["data"], options)
         head = Dense(width, "linear" if c["data"] == "diabetes" else "softmax")
-        flatten = [Flatten()] if len(sample_shape(c["data"])) > 1 else []
+        hidden = self.layers.layers()
+        if len(sample_shape(c["data"])) > 1 and not any(isinstance(l, Flatten) for l in hidden):
+            # Images reach the dense layers flattened: after the last image layer, or at the start.
+            last_image = max((i for i, l in enumerate(hidden) if l.type in ("conv", "maxpool")), default=-1)
+            hidden.insert(last_image + 1, Flatten())
         return Config(
-            network=NetworkSpec([*flatten, *self.layers.layers(), head]), data=c["data"], data_options=options,
+            network=NetworkSpec([*hidden, head]), data=c["data"], data_options=options,
             val_split=c["val_split"], optimizer=c["optimizer"],
             **{k: v for k, v in given.items() if k in kind.defaults and _differs(v, kind.defaults[k])},
             batch_size=None if kind.full_batch else c["batch_size"], epochs=c["epochs"],
@@ -74,6 +80,17 @@ class Dashboard:
             dropout=c["dropout"] or None, early_stopping=c["early_stopping"] or None, init=self.layers.init.value,
             augment=c["augment"].strip() or None,
         )
+
+    def use_template(self, name: str) -> None:
+        """Start from a template network (MLP, CNN) with the data it suits."""
+        if name not in TEMPLATES:
+            return
+        data, lines = TEMPLATES[name]
+        self.layers.set_layers([NetworkSpec.parse(line).layers[0] for line in lines])
+        if self.controls["data"].value != data:
+            self.controls["data"].value = data  # says "changed" itself
+        else:
+            self._changed("network", None)
 
     def _changed(self, field: str, value: Any) -> None:
         try:

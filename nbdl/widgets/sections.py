@@ -7,7 +7,8 @@ import ipywidgets as W
 
 from ..core import activations, optimizers
 from ..core.datasets import NAMES as DATA_NAMES
-from ..core.layers import BatchNorm, Dense, Dropout, Input, Layer
+from ..core.layers import BatchNorm, Dense, Dropout, Flatten, Input, Layer
+from ..core.vision import Conv, MaxPool
 
 STYLE = {"description_width": "110px"}
 WIDE = W.Layout(width="320px")
@@ -82,43 +83,63 @@ def regularization_section(config, on_change) -> tuple[W.Widget, dict[str, W.Wid
     return W.VBox(list(controls.values())), controls
 
 
+TEMPLATES = {
+    "MLP": ("moons", ["dense 8 relu", "dense 8 relu"]),
+    "CNN": ("digits_images", ["conv 16 3 relu padding=same", "maxpool 2", "conv 32 3 relu padding=same", "maxpool 2",
+                              "flatten", "dense 64 relu"]),
+}
+
+
 class LayerList:
     """Hidden layers as rows of controls; the input and output layers come from the data."""
 
-    KINDS = ["dense", "dropout", "batchnorm"]
+    KINDS = ["dense", "conv", "maxpool", "flatten", "dropout", "batchnorm"]
 
     def __init__(self, layers: list[Layer], init: str, on_change: Callable[[], None]):
         self.on_change = on_change
         self.rows = W.VBox()
+        self.template = W.Dropdown(options=["(template)", *TEMPLATES], value="(template)", description="start from",
+                                   style=STYLE, layout=WIDE)
         self.add_button = W.Button(description="add layer", icon="plus", layout=W.Layout(width="120px"))
         self.add_button.on_click(lambda _: self.add(Dense(8, "relu")))
         self.init = bound(W.Dropdown(options=["default", "xavier", "kaiming", "normal(0.01)", "zeros"],
                                      value=init if init in ("default", "xavier", "kaiming", "zeros") else "default",
                                      description="initialization", style=STYLE, layout=WIDE),
                           "init", lambda field, value: on_change())
-        self.widget = W.VBox([self.rows, self.add_button, self.init])
+        self.widget = W.VBox([self.template, self.rows, self.add_button, self.init])
+        self.set_layers(layers)
+
+    def set_layers(self, layers: list[Layer]) -> None:
+        """Replace every row, then say once that the network changed."""
         self._quiet = True
+        self.rows.children = []
         for layer in layers:
             self.add(layer)
         self._quiet = False
 
     def add(self, layer: Layer) -> None:
         kind = W.Dropdown(options=self.KINDS, value=layer.type, layout=W.Layout(width="96px"))
-        units = W.BoundedIntText(value=getattr(layer, "units", 8), min=1, max=4096, layout=W.Layout(width="64px"))
+        units = W.BoundedIntText(value=getattr(layer, "units", getattr(layer, "filters", 8)), min=1, max=4096,
+                                 tooltip="units (dense) or filters (conv)", layout=W.Layout(width="60px"))
+        size = W.BoundedIntText(value=getattr(layer, "kernel", getattr(layer, "size", 3)), min=1, max=15,
+                                tooltip="kernel (conv) or window (maxpool)", layout=W.Layout(width="48px"))
         activation = W.Dropdown(options=[a for a in activations.names() if a != "softmax"],
                                 value=getattr(layer, "activation", "relu").split("(")[0],
-                                layout=W.Layout(width="104px"))
+                                layout=W.Layout(width="96px"))
         rate = W.BoundedFloatText(value=getattr(layer, "rate", 0.2), min=0, max=0.95, step=0.05,
-                                  layout=W.Layout(width="64px"))
+                                  layout=W.Layout(width="60px"))
         remove = W.Button(icon="trash", tooltip="remove this layer", layout=W.Layout(width="34px"))
-        row = W.HBox([kind, units, activation, rate, remove])
-        row.nbdl_controls = (kind, units, activation, rate)
+        row = W.HBox([kind, units, size, activation, rate, remove])
+        row.nbdl_controls = (kind, units, size, activation, rate)
+        row.nbdl_padding = getattr(layer, "padding", "same")  # no control of its own: kept as the spec had it
 
         def refresh(*_):
-            units.layout.display = activation.layout.display = None if kind.value == "dense" else "none"
-            rate.layout.display = None if kind.value == "dropout" else "none"
+            shown = {"dense": (units, activation), "conv": (units, size, activation), "maxpool": (size,),
+                     "dropout": (rate,)}.get(kind.value, ())
+            for control in (units, size, activation, rate):
+                control.layout.display = None if control in shown else "none"
 
-        for control in (kind, units, activation, rate):
+        for control in (kind, units, size, activation, rate):
             control.observe(lambda change: (refresh(), self._changed()), names="value")
         remove.on_click(lambda _: self.remove(row))
         refresh()
@@ -136,19 +157,26 @@ class LayerList:
     def layers(self) -> list[Layer]:
         result: list[Layer] = []
         for row in self.rows.children:
-            kind, units, activation, rate = row.nbdl_controls
-            if kind.value == "dense":
-                result.append(Dense(units.value, activation.value))
-            elif kind.value == "dropout":
-                result.append(Dropout(rate.value))
+            kind, units, size, activation, rate = (c.value for c in row.nbdl_controls)
+            padding = row.nbdl_padding if row.nbdl_padding != "same" or size % 2 else 0
+            if kind == "dense":
+                result.append(Dense(units, activation))
+            elif kind == "conv":
+                result.append(Conv(units, size, activation, padding=padding))
+            elif kind == "maxpool":
+                result.append(MaxPool(size))
+            elif kind == "flatten":
+                result.append(Flatten())
+            elif kind == "dropout":
+                result.append(Dropout(rate))
             else:
                 result.append(BatchNorm())
         return result
 
 
 def hidden_layers(spec) -> list[Layer]:
-    """The layers of a spec between its input line and its output layer."""
+    """The layers of a spec between its input line and its output layer, as the rows can show them."""
     layers = [layer for layer in spec.layers if not isinstance(layer, Input)]
     if layers and isinstance(layers[-1], Dense):
         layers = layers[:-1]
-    return [layer for layer in layers if isinstance(layer, (Dense, Dropout, BatchNorm))]
+    return [layer for layer in layers if layer.type in LayerList.KINDS]

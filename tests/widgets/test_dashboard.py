@@ -3,6 +3,7 @@ import threading
 import time
 
 import pytest
+import torch
 
 import nbdl
 from nbdl import cli
@@ -121,3 +122,22 @@ def test_copy_as_magic_reproduces_the_settings(dashboard):
         assert getattr(rebuilt, field) == pytest.approx(getattr(ours, field)), field
     assert rebuilt.data_options == ours.data_options
     assert [l.to_text() for l in spec.layers[1:]] == [l.to_text() for l in ours.network.layers]
+
+
+def test_the_cnn_template_builds_and_trains_a_convolutional_network(dashboard):
+    dashboard.layers.template.value = "CNN"
+    assert dashboard.controls["data"].value == "digits_images"
+    assert dashboard.config.network.to_text().splitlines()[:2] == ["conv 16 3 relu padding=same", "maxpool 2"]
+    dashboard.controls["epochs"].value = 3
+    dashboard.start()
+    dashboard.wait(120)
+    assert dashboard.error is None and dashboard.run.epoch == 3
+    assert isinstance(dashboard.run.model.layers[0].conv, torch.nn.Conv2d)
+    assert "%%nbdl net net\ninput 1x8x8\nconv 16 3 relu padding=same" in dashboard.magic.value
+
+
+def test_a_network_from_the_magic_keeps_its_layers_in_the_panel():
+    spec = "input 1x8x8\nconv 8 3 relu\nmaxpool 2\nflatten\ndense 32 tanh\ndense 10 softmax"
+    d = Dashboard(network=spec, data="digits_images")
+    assert d.config.network.to_text() == "\n".join(spec.splitlines()[1:])
+    d.close()
