@@ -65,6 +65,8 @@ DATA_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--n", {"type": int, "help": "number of samples (toy sets) or a subsample (real sets)"}),
     ("--noise", {"type": float, "help": "noise of a toy set"}),
     ("--classes", {"type": int, "help": "classes of spiral and blobs"}),
+    ("--seq-len", {"type": int, "help": "steps of each adding-problem sequence (default 50)"}),
+    ("--window", {"type": int, "help": "steps of history in each co2/sunspots forecasting window"}),
     ("--target", {"help": "the target column of a DataFrame"}),
     ("--y", {"metavar": "VARIABLE", "help": "the variable holding the targets when DATA is an array"}),
     ("--task", {"choices": ["classification", "regression"], "help": "what the targets are"}),
@@ -136,7 +138,7 @@ def parse(line: str) -> tuple[str, argparse.Namespace]:
 
 
 CONFIG_FIELDS = {flag[2:].replace("-", "_") for flag, _ in TRAIN_FLAGS}
-DATA_OPTIONS = ("n", "noise", "classes", "target", "task")
+DATA_OPTIONS = ("n", "noise", "classes", "seq_len", "window", "target", "task")
 
 
 def config_settings(args: argparse.Namespace) -> dict[str, Any]:

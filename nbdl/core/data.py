@@ -31,6 +31,8 @@ class Dataset:
     class_names: list[str] | None = None
     feature_names: list[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Forecasting windows hold values relative to each window's last value; ``offset`` (n,) adds it back.
+    offset: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.X)
@@ -86,6 +88,16 @@ def load(name: str, n: int | None = None, noise: float | None = None, seed: int 
         except TypeError as error:
             raise NbdlError(f"bad option for data set {key!r}: {error}") from None
         return from_arrays(X, y, task=CLASSIFICATION, name=key, options={"n": len(X), "noise": noise, **options})
+    if key in datasets.SEQUENCES:
+        try:
+            given = {k: v for k, v in (("n", n), ("noise", noise)) if v is not None}
+            X, y, offset = datasets.SEQUENCES[key](seed=seed, **given, **options)
+        except TypeError as error:
+            raise NbdlError(f"bad option for data set {key!r}: {error}") from None
+        ordered = {"ordered": True} if key in datasets.ORDERED else {}
+        data = from_arrays(X, y, task=REGRESSION, name=key, options={**options, **ordered})
+        data.offset = offset
+        return data
     if noise is not None or options:
         raise NbdlError(f"data set {key!r} takes no {'noise' if noise is not None else ', '.join(options)}; only n and seed")
     bunch = datasets.REAL[key]()

@@ -95,6 +95,56 @@ def _sklearn(loader_name: str):
     return load
 
 
+def adding(n: int = 10000, noise: float = 0.0, seed: int = 0, seq_len: int = 50):
+    """The adding problem (Hochreiter and Schmidhuber, 1997): each step holds a random value and a
+    marker; two steps are marked, one in each half, and the target is the sum of their values.
+    Predicting the mean scores an MSE of about 0.167; a network must remember across the sequence."""
+    if int(seq_len) < 2:
+        raise NbdlError(f"seq_len must be at least 2 steps, got {seq_len}")
+    _check(n, noise)
+    rng, T = _rng(seed), int(seq_len)
+    values = rng.uniform(0, 1, (n, T))
+    markers = np.zeros((n, T))
+    markers[np.arange(n), rng.integers(0, T // 2, n)] = 1
+    markers[np.arange(n), rng.integers(T // 2, T, n)] = 1
+    X = np.stack([values, markers], axis=-1).astype(np.float32)  # (n, steps, 2)
+    return X, (values * markers).sum(axis=1, keepdims=True).astype(np.float32), None
+
+
+def _series(name: str) -> np.ndarray:
+    from statsmodels import datasets as sm  # imported here: statsmodels is slow to import
+
+    if name == "co2":  # weekly CO2 at Mauna Loa, 1958-2001; a few missing weeks are interpolated
+        return sm.co2.load_pandas().data["co2"].interpolate().to_numpy(dtype=np.float32)
+    return sm.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(dtype=np.float32)  # yearly, 1700-2008
+
+
+def windows(series: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forecasting pairs relative to each window's last value: the window minus that value
+    (n, window, 1), the change to the next value (n, 1), and the last values (n,) to add back.
+    Relative values let a network forecast levels it never saw in training (a rising trend)."""
+    window = int(window)
+    if not 2 <= window < len(series) - 1:
+        raise NbdlError(f"window must be between 2 and {len(series) - 2} steps, got {window}")
+    X = np.lib.stride_tricks.sliding_window_view(series[:-1], window)
+    last = X[:, -1].copy()
+    return np.ascontiguousarray((X - last[:, None])[..., None]), (series[window:] - last)[:, None], last
+
+
+def forecast(name: str):
+    def load(n=None, noise=None, seed=0, window=None):
+        if noise is not None:
+            raise NbdlError(f"data set {name!r} takes no noise; options: n, window")
+        X, y, last = windows(_series(name), window or (52 if name == "co2" else 20))
+        keep = slice(None) if n is None else slice(-int(n), None)
+        return X[keep], y[keep], last[keep]
+    return load
+
+
+# Sequence sets: (X, y) of regression targets. Forecasting windows keep their time order in the split.
+SEQUENCES = {"adding": adding, "co2": forecast("co2"), "sunspots": forecast("sunspots")}
+ORDERED = {"co2", "sunspots"}
+
 REAL = {
     "digits": _sklearn("load_digits"),
     "digits_images": _sklearn("load_digits"),
@@ -106,19 +156,19 @@ REAL = {
 REGRESSION = {"diabetes"}
 # The output width a network needs for each set: classes, or target columns for regression.
 WIDTHS = {"digits": 10, "digits_images": 10, "iris": 3, "wine": 3, "breast_cancer": 2, "diabetes": 1,
-          "moons": 2, "circles": 2, "xor": 2, "spiral": 2, "blobs": 3}
-NAMES = sorted({*TOY, *REAL})
+          "moons": 2, "circles": 2, "xor": 2, "spiral": 2, "blobs": 3, "adding": 1, "co2": 1, "sunspots": 1}
+NAMES = sorted({*TOY, *REAL, *SEQUENCES})
 
 
 def check_name(name: str) -> str:
     key = str(name).lower().replace("-", "_")
-    if key not in TOY and key not in REAL:
+    if key not in TOY and key not in REAL and key not in SEQUENCES:
         raise unknown("data set", name, NAMES)
     return key
 
 
 SHAPES = {"digits": (64,), "digits_images": (1, 8, 8), "iris": (4,), "wine": (13,), "breast_cancer": (30,),
-          "diabetes": (10,)}
+          "diabetes": (10,), "adding": (0, 2), "co2": (0, 1), "sunspots": (0, 1)}
 
 
 def sample_shape(name: str) -> tuple[int, ...]:

@@ -106,3 +106,16 @@ def augmented_samples(run, count: int = 8, draws: int = 3) -> tuple[np.ndarray, 
     X = run.data.train.X[:count]
     unscale = lambda t: t.detach().cpu().numpy() * run.data.std + run.data.mean  # noqa: E731
     return unscale(X), [unscale(augmenter(X)) for _ in range(draws)]
+
+
+def forecast(run, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """One-step-ahead forecasts and the actual values over a split of a forecasting data set, in the
+    series' own units (each window's last value added back), in time order."""
+    data = run.dataset
+    if data.offset is None:
+        raise NbdlError(f"{data.name!r} is not a forecasting data set; try data='co2' or 'sunspots'")
+    part = run.data.part(split)
+    rows = run.data.indices[split]
+    predicted = run.data.untransform_target(run._outputs(part.X))[:, 0] + data.offset[rows]
+    actual = run.data.untransform_target(part.y)[:, 0] + data.offset[rows]
+    return predicted, actual

@@ -14,6 +14,9 @@ Shape = tuple[int, ...]
 
 
 def shape_text(shape: Shape) -> str:
+    """``1x8x8``; a sequence of any length (0 steps) reads ``seq x F``."""
+    if len(shape) == 2 and shape[0] == 0:
+        return f"seq x {shape[1]}"
     return "x".join(str(s) for s in shape)
 
 
@@ -66,6 +69,11 @@ class Layer:
         raise NotImplementedError
 
     def _needs_flat(self, shape: Shape) -> None:
+        if len(shape) == 2:
+            raise NbdlError(
+                f"'{self.to_text()}' expects a flat vector of features but gets a sequence ({shape_text(shape)}); "
+                "put a recurrent layer such as 'lstm 32' before it"
+            )
         if len(shape) != 1:
             raise NbdlError(
                 f"'{self.to_text()}' expects a flat vector of features but gets shape {shape_text(shape)}; "
@@ -82,6 +90,14 @@ class Input(Layer):
 
     def __init__(self, *size: int | str | Shape, shape: int | str | Shape | None = None, line: int | None = None):
         shape = size if shape is None else (shape,)
+        if shape and str(shape[0]).lower() == "seq" or (isinstance(shape[0], (list, tuple)) and shape[0][:1] in ([0], (0,))):
+            # A sequence of any length: 'input seq F' is stored as (0, F).
+            features = shape[1] if str(shape[0]).lower() == "seq" and len(shape) == 2 else \
+                (shape[0][1] if isinstance(shape[0], (list, tuple)) and len(shape[0]) == 2 else None)
+            if features is None:
+                raise NbdlError("write 'input seq FEATURES' for sequences, for example 'input seq 1'")
+            self.shape, self.line = (0, _int(features, "input features")), line
+            return
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         if len(shape) == 1 and isinstance(shape[0], str):
@@ -93,12 +109,23 @@ class Input(Layer):
 
     @classmethod
     def from_words(cls, args, options):
+        if args[:1] == ["seq"] and len(args) == 2 and not options:
+            return cls("seq", args[1])
         if len(args) != 1 or options:
-            raise NbdlError("write 'input N' or 'input CxHxW', for example 'input 2'")
+            raise NbdlError("write 'input N', 'input CxHxW' or 'input seq F', for example 'input 2'")
         return cls(args[0])
 
     def words(self):
-        return [shape_text(self.shape)]
+        return ["seq", str(self.shape[1])] if self.sequence else [shape_text(self.shape)]
+
+    @property
+    def sequence(self) -> bool:
+        return len(self.shape) == 2 and self.shape[0] == 0
+
+    def fits(self, shape: Shape) -> bool:
+        """Whether samples of ``shape`` fit: a sequence input takes any number of steps."""
+        shape = tuple(shape)
+        return shape == self.shape or (self.sequence and len(shape) == 2 and shape[1] == self.shape[1])
 
     def to_dict(self):
         return {"type": self.type, "shape": list(self.shape)}
@@ -235,9 +262,10 @@ LAYERS: dict[str, type[Layer]] = {cls.type: cls for cls in (Input, Dense, Activa
 
 
 def _register_image_layers() -> None:
+    from .sequence import SEQUENCE_LAYERS
     from .vision import IMAGE_LAYERS
 
-    LAYERS.update({cls.type: cls for cls in IMAGE_LAYERS})
+    LAYERS.update({cls.type: cls for cls in (*IMAGE_LAYERS, *SEQUENCE_LAYERS)})
 
 
 _register_image_layers()

@@ -119,12 +119,16 @@ class NetworkSpec:
 
     def _start_shape(self, input_shape: Shape | None) -> Shape:
         own = self.input_shape
-        if own is not None and input_shape is not None and tuple(input_shape) != own:
+        if own is not None and input_shape is not None and not self.layers[0].fits(input_shape):
+            given = tuple(input_shape)
+            fix = f"seq {given[1]}" if len(given) == 2 else shape_text(given)
             raise NbdlError(
-                f"the data has samples of shape {shape_text(tuple(input_shape))} but the network's "
-                f"{_where(self.layers[0])}'input {shape_text(own)}' expects {shape_text(own)}; "
-                f"change it to 'input {shape_text(tuple(input_shape))}'"
+                f"the data has samples of shape {shape_text(given)} but the network's "
+                f"{_where(self.layers[0])}'{self.layers[0].to_text()}' expects {shape_text(own)}; "
+                f"change it to 'input {fix}'"
             )
+        if own is not None and input_shape is not None:
+            return tuple(input_shape)  # a sequence input takes the data's number of steps
         if own is None and input_shape is None:
             raise NbdlError("the network has no 'input N' line and no data to take the input size from")
         return tuple(own if own is not None else input_shape)

@@ -34,6 +34,11 @@ def _fractions(val: float, test: float) -> None:
 def _indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.ndarray, ...]:
     """Shuffled indices of the three parts; classes keep their shares in each part."""
     rng = np.random.default_rng(seed)
+    if dataset.options.get("ordered"):  # a time series: train on the past, validate and test on what follows
+        n = len(dataset)
+        n_test, n_val = int(round(test * n)), int(round(val * n))
+        train_end = n - n_val - n_test
+        return tuple(np.arange(a, b, dtype=np.int64) for a, b in ((0, train_end), (train_end, n - n_test), (n - n_test, n)))
     groups = ([np.flatnonzero(dataset.y == c) for c in range(dataset.n_classes)]
               if dataset.task == CLASSIFICATION else [np.arange(len(dataset))])
     parts: list[list[np.ndarray]] = [[], [], []]
@@ -56,12 +61,16 @@ class Splits:
         self.dataset, self.device = dataset, torch.device(device)
         self.task, self.n_classes = dataset.task, dataset.n_classes
         train_idx, val_idx, test_idx = _indices(dataset, val, test, seed)
+        self.indices = {"train": train_idx, "val": val_idx, "test": test_idx}  # rows of the data set
         if len(train_idx) == 0:
             raise NbdlError(f"no samples left to train on: {len(dataset)} samples with val_split={val}, test_split={test}")
         X_train = dataset.X[train_idx]
-        # Per feature for flat samples, per channel for images: (n, C, H, W) -> statistics over n, H, W.
-        axes = (0,) if X_train.ndim == 2 else (0, *range(2, X_train.ndim))
-        shape = (1, -1) + (1,) * (X_train.ndim - 2)
+        # Per feature for flat samples (n, F) and sequences (n, steps, F); per channel for images:
+        # (n, C, H, W) -> statistics over n, H, W.
+        if X_train.ndim == 4:
+            axes, shape = (0, 2, 3), (1, -1, 1, 1)
+        else:
+            axes, shape = tuple(range(X_train.ndim - 1)), (1,) * (X_train.ndim - 1) + (-1,)
         self.mean = X_train.mean(axis=axes).reshape(shape) if standardize else np.zeros((1,) * X_train.ndim, np.float32)
         std = X_train.std(axis=axes).reshape(shape) if standardize else np.ones((1,) * X_train.ndim, np.float32)
         self.std = np.where(std > 0, std, 1.0).astype(np.float32)

@@ -94,3 +94,18 @@ def network_figure(rows) -> Figure:
     ax.axis("off")
     figure.tight_layout(pad=0.2)
     return figure
+
+
+def forecast_figure(predicted, actual, name: str = "series") -> Figure:
+    """One-step-ahead forecasts over the held-out end of a series, against what happened."""
+    figure, _ = new_figure(7.0, 2.8)
+    ax = figure.subplots()
+    steps = np.arange(len(actual))
+    ax.plot(steps, actual, color="#333333", linewidth=1.2, label="actual")
+    ax.plot(steps, predicted, color=class_color(1), linewidth=1.2, label="forecast (one step ahead)")
+    error = float(np.mean(np.abs(np.asarray(predicted) - np.asarray(actual))))
+    ax.set(title=f"{name}: held-out part, mean abs. error {error:.3g}", xlabel="step")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    figure.tight_layout()
+    return figure

@@ -202,3 +202,14 @@ def test_a_convolutional_network_from_the_cell_to_training(kernel):
     assert kernel.value("cnn_run.epoch") == 2 and kernel.value("cnn_run.history['val_acc'][-1] > 0.5") is True
     bad = kernel.run("%%nbdl net bad\ninput 1x8x8\nconv 4 9")
     assert bad.status == "error" and "has a 9x9 window but its input is 8x8" in bad.text
+
+
+def test_a_recurrent_network_on_a_sequence_data_set(kernel):
+    result = kernel.run("%%nbdl net seq\ninput seq 2\nlstm 16\ndense 1")
+    assert result.status == "ok", result.text
+    assert "<code>lstm 16</code>" in " ".join(result.mimes("text/html"))
+    result = kernel.run("%nbdl train seq --data adding --seq-len 20 --n 500 --epochs 2 --as seq_run --no-plot")
+    assert result.status == "ok", result.text
+    assert kernel.value("seq_run.dataset.X.shape") == (500, 20, 2)
+    assert kernel.value("seq_run.epoch") == 2
+    assert kernel.run("%nbdl data sunspots").status == "ok"
