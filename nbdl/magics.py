@@ -194,6 +194,10 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
               f"last step. Continue with: %nbdl train {run_name}")
     elif run.status == "diverged":
         print(run.stop_reason)
+    if run.dataset.options.get("tokens") and run.dataset.class_names and run.epoch:
+        from .core.diagnostics import sample_text
+
+        print("written by the model:\n" + sample_text(run, start="The ", length=200))
     return run
 
 

@@ -47,7 +47,7 @@ class Dataset:
         return self.n_classes if self.task == CLASSIFICATION else self.y.shape[1]
 
     def class_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.y, minlength=self.n_classes) if self.task == CLASSIFICATION else []
+        counts = np.bincount(self.y.ravel(), minlength=self.n_classes) if self.task == CLASSIFICATION else []
         names = self.class_names or [str(i) for i in range(len(counts))]
         return {name: int(c) for name, c in zip(names, counts)}
 
@@ -88,6 +88,13 @@ def load(name: str, n: int | None = None, noise: float | None = None, seed: int 
         except TypeError as error:
             raise NbdlError(f"bad option for data set {key!r}: {error}") from None
         return from_arrays(X, y, task=CLASSIFICATION, name=key, options={"n": len(X), "noise": noise, **options})
+    if key == "text":
+        try:
+            X, y, vocabulary = datasets.text(n=n, noise=noise, seed=seed, **options)
+        except TypeError as error:
+            raise NbdlError(f"bad option for data set 'text': {error}") from None
+        return from_arrays(X, y, task=CLASSIFICATION, name=key, n_classes=len(vocabulary), class_names=vocabulary,
+                           options={**options, "tokens": True})
     if key in datasets.SEQUENCES:
         try:
             given = {k: v for k, v in (("n", n), ("noise", noise)) if v is not None}
@@ -161,13 +168,17 @@ def _class_labels(y: np.ndarray, n_classes: int | None, class_names: list[str] |
         raise NbdlError(f"class labels must be integers or strings, got dtype {y.dtype}")
     y = y.astype(np.int64)
     if y.min() < 0:
-        raise NbdlError(f"class labels must be in 0..K-1, got {int(y.min())} at row {int(np.argmin(y))}")
+        raise NbdlError(f"class labels must be in 0..K-1, got {int(y.min())} at row {_row(y, np.argmin(y))}")
     found = int(y.max()) + 1
     if n_classes is not None and found > n_classes:
         raise NbdlError(
-            f"class label {found - 1} at row {int(np.argmax(y))} is out of range for {n_classes} classes (0..{n_classes - 1})"
+            f"class label {found - 1} at row {_row(y, np.argmax(y))} is out of range for {n_classes} classes (0..{n_classes - 1})"
         )
     return y, n_classes or found, class_names
+
+
+def _row(y: np.ndarray, flat_index) -> int:
+    return int(np.unravel_index(int(flat_index), y.shape)[0])
 
 
 def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n_classes: int | None = None,
@@ -193,8 +204,8 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
     if task not in (CLASSIFICATION, REGRESSION):
         raise NbdlError(f"unknown task {task!r}; choose one of: {CLASSIFICATION}, {REGRESSION}")
     if task == CLASSIFICATION:
-        if y.ndim != 1:
-            raise NbdlError(f"class labels must be one label per sample, got y of shape {y.shape}")
+        if y.ndim not in (1, 2):
+            raise NbdlError(f"class labels must be one per sample, or one per step of a sequence; got y of shape {y.shape}")
         y, n_classes, class_names = _class_labels(y, n_classes, class_names)
     else:
         if y.dtype.kind not in "biuf":

@@ -141,6 +141,28 @@ def forecast(name: str):
     return load
 
 
+def text(n: int | None = None, noise: float | None = None, seed: int = 0, seq_len: int = 64, chars: int = 100_000):
+    """Character-level text: Python's own documentation (``pydoc_data``, shipped with Python).
+    X holds windows of ``seq_len`` character codes, y the next character at every step."""
+    import pydoc_data.topics as topics
+
+    if noise is not None:
+        raise NbdlError("data set 'text' takes no noise; options: n, seq_len, chars")
+    corpus = "".join(topics.topics[key] for key in sorted(topics.topics))[: int(chars)]
+    vocabulary = sorted(set(corpus))
+    codes = np.array([vocabulary.index(c) for c in corpus], dtype=np.int64) if len(vocabulary) < 2 else \
+        np.searchsorted(np.array(vocabulary), np.array(list(corpus)))
+    T = int(seq_len)
+    if not 2 <= T < len(codes) // 2:
+        raise NbdlError(f"seq_len must be between 2 and {len(codes) // 2 - 1}, got {seq_len}")
+    count = (len(codes) - 1) // T
+    X = codes[: count * T].reshape(count, T)
+    y = codes[1: count * T + 1].reshape(count, T)
+    if n is not None:
+        X, y = X[: int(n)], y[: int(n)]
+    return X, y, vocabulary
+
+
 # Sequence sets: (X, y) of regression targets. Forecasting windows keep their time order in the split.
 SEQUENCES = {"adding": adding, "co2": forecast("co2"), "sunspots": forecast("sunspots")}
 ORDERED = {"co2", "sunspots"}
@@ -157,18 +179,18 @@ REGRESSION = {"diabetes"}
 # The output width a network needs for each set: classes, or target columns for regression.
 WIDTHS = {"digits": 10, "digits_images": 10, "iris": 3, "wine": 3, "breast_cancer": 2, "diabetes": 1,
           "moons": 2, "circles": 2, "xor": 2, "spiral": 2, "blobs": 3, "adding": 1, "co2": 1, "sunspots": 1}
-NAMES = sorted({*TOY, *REAL, *SEQUENCES})
+NAMES = sorted({*TOY, *REAL, *SEQUENCES, "text"})
 
 
 def check_name(name: str) -> str:
     key = str(name).lower().replace("-", "_")
-    if key not in TOY and key not in REAL and key not in SEQUENCES:
+    if key not in TOY and key not in REAL and key not in SEQUENCES and key != "text":
         raise unknown("data set", name, NAMES)
     return key
 
 
 SHAPES = {"digits": (64,), "digits_images": (1, 8, 8), "iris": (4,), "wine": (13,), "breast_cancer": (30,),
-          "diabetes": (10,), "adding": (0, 2), "co2": (0, 1), "sunspots": (0, 1)}
+          "diabetes": (10,), "adding": (0, 2), "co2": (0, 1), "sunspots": (0, 1), "text": (0,)}
 
 
 def sample_shape(name: str) -> tuple[int, ...]:
@@ -179,4 +201,6 @@ def sample_shape(name: str) -> tuple[int, ...]:
 def output_width(name: str, options: dict | None = None) -> int:
     """The output width a network needs for the built-in set ``name`` with these options."""
     key = check_name(name)
+    if key == "text":
+        return len(text(**{k: v for k, v in (options or {}).items() if k in ("seq_len", "chars")})[2])
     return int((options or {}).get("classes", WIDTHS[key])) if key in ("spiral", "blobs") else WIDTHS[key]

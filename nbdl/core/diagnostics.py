@@ -119,3 +119,26 @@ def forecast(run, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     predicted = run.data.untransform_target(run._outputs(part.X))[:, 0] + data.offset[rows]
     actual = run.data.untransform_target(part.y)[:, 0] + data.offset[rows]
     return predicted, actual
+
+
+def sample_text(run, start: str = "The ", length: int = 200, temperature: float = 0.8, seed: int = 0) -> str:
+    """Text written by a character-level model trained on ``data='text'``: each next character is
+    drawn from the model's probabilities (sharper below temperature 1, wilder above)."""
+    import torch
+
+    vocabulary = run.dataset.class_names
+    if not run.dataset.options.get("tokens") or not vocabulary:
+        raise NbdlError("sample_text needs a run on data='text' (characters as tokens)")
+    if temperature <= 0:
+        raise NbdlError(f"temperature must be > 0, got {temperature}")
+    unknown = sorted(set(start) - set(vocabulary))
+    if unknown or not start:
+        raise NbdlError(f"start with some of the corpus's characters; not in it: {''.join(unknown)!r}")
+    window = run.dataset.sample_shape[0]
+    codes = [vocabulary.index(c) for c in start]
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(int(length)):
+        x = torch.tensor([codes[-window:]], dtype=torch.float32, device=run.device)
+        logits = run._outputs(x)[0, -1] / temperature  # the last step's prediction
+        codes.append(int(torch.multinomial(torch.softmax(logits.float().cpu(), -1), 1, generator=generator)))
+    return "".join(vocabulary[c] for c in codes)

@@ -17,6 +17,8 @@ def shape_text(shape: Shape) -> str:
     """``1x8x8``; a sequence of any length (0 steps) reads ``seq x F``."""
     if len(shape) == 2 and shape[0] == 0:
         return f"seq x {shape[1]}"
+    if shape == (0,):
+        return "tokens"
     return "x".join(str(s) for s in shape)
 
 
@@ -90,6 +92,9 @@ class Input(Layer):
 
     def __init__(self, *size: int | str | Shape, shape: int | str | Shape | None = None, line: int | None = None):
         shape = size if shape is None else (shape,)
+        if shape and (str(shape[0]).lower() == "tokens" or list(shape) == [[0]] or list(shape) == [(0,)]):
+            self.shape, self.line = (0,), line  # token codes, any number of them
+            return
         if shape and str(shape[0]).lower() == "seq" or (isinstance(shape[0], (list, tuple)) and shape[0][:1] in ([0], (0,))):
             # A sequence of any length: 'input seq F' is stored as (0, F).
             features = shape[1] if str(shape[0]).lower() == "seq" and len(shape) == 2 else \
@@ -116,6 +121,8 @@ class Input(Layer):
         return cls(args[0])
 
     def words(self):
+        if self.shape == (0,):
+            return ["tokens"]
         return ["seq", str(self.shape[1])] if self.sequence else [shape_text(self.shape)]
 
     @property
@@ -125,7 +132,8 @@ class Input(Layer):
     def fits(self, shape: Shape) -> bool:
         """Whether samples of ``shape`` fit: a sequence input takes any number of steps."""
         shape = tuple(shape)
-        return shape == self.shape or (self.sequence and len(shape) == 2 and shape[1] == self.shape[1])
+        return (shape == self.shape or (self.sequence and len(shape) == 2 and shape[1] == self.shape[1])
+                or (self.shape == (0,) and len(shape) == 1))
 
     def to_dict(self):
         return {"type": self.type, "shape": list(self.shape)}
@@ -156,12 +164,14 @@ class Dense(Layer):
         return [str(self.units)] + ([] if self.activation == "linear" else [self.activation])
 
     def output_shape(self, shape):
+        if len(shape) == 2:  # a sequence (steps, features): the same dense layer at every step
+            return (shape[0], self.units)
         self._needs_flat(shape)
         return (self.units,)
 
     def build(self, shape):
         block = nn.Sequential()
-        block.add_module("linear", nn.Linear(shape[0], self.units))
+        block.add_module("linear", nn.Linear(shape[-1], self.units))
         if activations.registry.canonical(self.activation) != "linear":
             block.add_module("activation", activations.get(self.activation))
         return block

@@ -20,18 +20,20 @@ class Loss:
     fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
     def __call__(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if logits.dim() == 3 and self.name == "cross_entropy":  # (batch, steps, classes): every step counts
+            return self.fn(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
         return self.fn(logits, target)
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        """(batch, classes) class probabilities."""
+        """(batch, classes) class probabilities, or (batch, steps, classes) for predictions at every step."""
         if self.name == "bce":
             p = torch.sigmoid(logits)
             return torch.cat([1 - p, p], dim=1)
-        return torch.softmax(logits, dim=1)
+        return torch.softmax(logits, dim=-1)
 
     def predict(self, logits: torch.Tensor) -> torch.Tensor:
-        """(batch,) predicted class labels."""
-        return (logits[:, 0] > 0).long() if self.name == "bce" else logits.argmax(dim=1)
+        """(batch,) or (batch, steps) predicted class labels."""
+        return (logits[:, 0] > 0).long() if self.name == "bce" else logits.argmax(dim=-1)
 
     def correct(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """How many predictions in the batch are right, as a tensor (no host sync)."""
@@ -51,8 +53,18 @@ LOSSES = {
 }
 
 
-def choose(name: str | None, task: str, output_width: int, target_width: int) -> Loss:
-    """The named loss, or the one that fits the data; checks the network's output width."""
+def choose(name: str | None, task: str, output_width: int, target_width: int,
+           per_step: tuple[bool, bool] = (False, False)) -> Loss:
+    """The named loss, or the one that fits the data; checks the network's output width, and that
+    the network predicts at every step exactly when the data has a target for every step."""
+    network_steps, data_steps = per_step
+    if network_steps != data_steps:
+        raise NbdlError(
+            "the network predicts at every step of the sequence but the data has one target per sample; predict "
+            "from the last step (a recurrent layer without 'sequences' before the dense layers)" if network_steps else
+            "the data has a target at every step but the network predicts one value per sample; end the recurrent "
+            "layers with 'sequences' so the dense layers see every step"
+        )
     if name is not None:
         if name not in LOSSES:
             raise unknown("loss", name, LOSSES)

@@ -33,7 +33,7 @@ class Results:
         logits = self._outputs(part.X)
         figures = {"loss": self.loss(logits, part.y).item()}
         if self.dataset.task == CLASSIFICATION:
-            figures["accuracy"] = self.loss.correct(logits, part.y).item() / len(part)
+            figures["accuracy"] = self.loss.correct(logits, part.y).item() / part.y.numel()
         else:
             error = self.data.untransform_target(logits) - self.data.untransform_target(part.y)
             figures["mse"], figures["mae"] = float(np.mean(error ** 2)), float(np.mean(np.abs(error)))

@@ -89,7 +89,44 @@ class GRU(_RecurrentLayer):
     type: ClassVar[str] = "gru"
 
 
-SEQUENCE_LAYERS: tuple[type[Layer], ...] = (RNN, LSTM, GRU)
+class _Embedding(nn.Embedding):
+    """An embedding that takes token codes of any number type (nbdl keeps samples as floats)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.long())
+
+
+@dataclass
+class Embedding(Layer):
+    """``embedding VOCABULARY DIMENSIONS``: a learned vector for each token code (after 'input tokens')."""
+
+    type: ClassVar[str] = "embedding"
+    vocabulary: int = 2
+    dimensions: int = 16
+
+    def __post_init__(self):
+        self.vocabulary = _int(self.vocabulary, "embedding vocabulary")
+        self.dimensions = _int(self.dimensions, "embedding dimensions")
+
+    @classmethod
+    def from_words(cls, args, options):
+        if len(args) != 2 or options:
+            raise NbdlError("write 'embedding VOCABULARY DIMENSIONS', for example 'embedding 96 16'")
+        return cls(*args)
+
+    def words(self):
+        return [str(self.vocabulary), str(self.dimensions)]
+
+    def output_shape(self, shape):
+        if len(shape) != 1 or shape[0] not in (0,) and shape[0] < 1:
+            raise NbdlError(f"'{self.to_text()}' takes token codes ('input tokens') but gets shape {shape_text(shape)}")
+        return (shape[0], self.dimensions)
+
+    def build(self, shape):
+        return _Embedding(self.vocabulary, self.dimensions)
+
+
+SEQUENCE_LAYERS: tuple[type[Layer], ...] = (RNN, LSTM, GRU, Embedding)
 
 
 def sequence_shape(shape: Shape) -> bool:

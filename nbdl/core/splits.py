@@ -40,7 +40,7 @@ def _indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.n
         train_end = n - n_val - n_test
         return tuple(np.arange(a, b, dtype=np.int64) for a, b in ((0, train_end), (train_end, n - n_test), (n - n_test, n)))
     groups = ([np.flatnonzero(dataset.y == c) for c in range(dataset.n_classes)]
-              if dataset.task == CLASSIFICATION else [np.arange(len(dataset))])
+              if dataset.task == CLASSIFICATION and dataset.y.ndim == 1 else [np.arange(len(dataset))])
     parts: list[list[np.ndarray]] = [[], [], []]
     for group in groups:
         group = rng.permutation(group)
@@ -65,14 +65,15 @@ class Splits:
         if len(train_idx) == 0:
             raise NbdlError(f"no samples left to train on: {len(dataset)} samples with val_split={val}, test_split={test}")
         X_train = dataset.X[train_idx]
+        standardize_x = standardize and not dataset.options.get("tokens")  # token codes are names, not amounts
         # Per feature for flat samples (n, F) and sequences (n, steps, F); per channel for images:
         # (n, C, H, W) -> statistics over n, H, W.
         if X_train.ndim == 4:
             axes, shape = (0, 2, 3), (1, -1, 1, 1)
         else:
             axes, shape = tuple(range(X_train.ndim - 1)), (1,) * (X_train.ndim - 1) + (-1,)
-        self.mean = X_train.mean(axis=axes).reshape(shape) if standardize else np.zeros((1,) * X_train.ndim, np.float32)
-        std = X_train.std(axis=axes).reshape(shape) if standardize else np.ones((1,) * X_train.ndim, np.float32)
+        self.mean = X_train.mean(axis=axes).reshape(shape) if standardize_x else np.zeros((1,) * X_train.ndim, np.float32)
+        std = X_train.std(axis=axes).reshape(shape) if standardize_x else np.ones((1,) * X_train.ndim, np.float32)
         self.std = np.where(std > 0, std, 1.0).astype(np.float32)
         self.y_mean = self.y_std = None
         if self.task != CLASSIFICATION and standardize:

@@ -51,7 +51,9 @@ class Run(Results):
         self.data = Splits(self.dataset, config.val_split, config.test_split, config.seed,
                            config.standardize, self.device)
         self.model = self._build_model()
-        self.loss: Loss = choose(config.loss, self.dataset.task, self._output_width(), self.dataset.target_width)
+        per_step = (self._output_steps(), self.dataset.task == CLASSIFICATION and self.dataset.y.ndim == 2)
+        self.loss: Loss = choose(config.loss, self.dataset.task, self._output_width(), self.dataset.target_width,
+                                 per_step)
         kind = optimizers.kind(config.optimizer)
         self.batch_size = len(self.data.train) if kind.full_batch else (config.batch_size or DEFAULT_BATCH_SIZE)
         self.optimizer = optimizers.make(config.optimizer, self.model.parameters(), **config.optimizer_settings())
@@ -101,9 +103,13 @@ class Run(Results):
             self._rng_state = torch.get_rng_state()
         return model.to(self.device)
 
+    def _output_steps(self) -> bool:
+        """Whether the network predicts at every step of a sequence (its output is (steps, width))."""
+        return isinstance(self.model, Network) and len(self.model.output_shape) == 2
+
     def _output_width(self) -> int:
         if isinstance(self.model, Network):
-            return self.model.output_shape[0]
+            return self.model.output_shape[-1]
         sample = self.data.train.X[:2]
         was_training = self.model.training
         self.model.eval()
@@ -247,7 +253,7 @@ class Run(Results):
         self.epoch += 1
         logs = {"epoch": self.epoch, "train_loss": loss_sum.item() / n}
         if classify:
-            logs["train_acc"] = correct.item() / n
+            logs["train_acc"] = correct.item() / y.numel()  # per sample, or per step of a sequence
         if penalty_sum is not None:
             logs["train_penalty"] = penalty_sum.item() / n
         if len(self.data.val):

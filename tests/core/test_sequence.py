@@ -30,14 +30,17 @@ def test_last_step_outputs_are_what_the_torch_layers_give():
 @pytest.mark.parametrize("text, data, message", [
     ("input 64\ndense 1", "adding", r"samples of shape 50x2 but the network's line 1: 'input 64' expects 64; "
                                     r"change it to 'input seq 2'"),
-    ("input seq 2\ndense 1", "adding", r"line 2: 'dense 1' expects a flat vector of features but gets a sequence "
-                                       r"\(50x2\); put a recurrent layer such as 'lstm 32' before it"),
+    ("input seq 2\ndense 1", "adding", r"the network predicts at every step of the sequence but the data has one "
+                                       r"target per sample; predict from the last step"),
+    ("input tokens\nembedding 100 8\nlstm 16\ndense 100 softmax", "text",
+     r"the data has a target at every step but the network predicts one value per sample; end the recurrent "
+     r"layers with 'sequences'"),
     ("input 2\nlstm 8\ndense 2 softmax", "moons", r"line 2: 'lstm 8' works on sequences \(steps x features\) but gets shape 2"),
     ("input seq 2\nlstm 8 twoway\ndense 1", "adding", r"write 'lstm UNITS \[layers=N\] \[bidirectional\] \[sequences\]'.*got twoway"),
 ])
 def test_sequences_and_vectors_that_do_not_fit_are_named(text, data, message):
     with pytest.raises(nbdl.NbdlError, match=message):
-        nbdl.train(text, data=data, data_options={"n": 100} if data == "adding" else {}, epochs=1)
+        nbdl.train(text, data=data, data_options={"n": 100} if data in ("adding", "text") else {}, epochs=1)
 
 
 def test_the_adding_problem():
@@ -71,3 +74,30 @@ def test_an_lstm_forecasts_real_series_better_than_the_last_value(name):
     assert figure_png(forecast_figure(predicted, actual, name)).startswith(b"\x89PNG")
     with pytest.raises(nbdl.NbdlError, match=r"'adding' is not a forecasting data set"):
         forecast(nbdl.train("input seq 2\ngru 4\ndense 1", data="adding", data_options={"n": 200}, epochs=1))
+
+
+def test_the_text_corpus_predicts_the_next_character_at_every_step():
+    data = nbdl.load_data("text", seq_len=32, chars=20_000)
+    assert data.X.shape[1] == 32 and data.y.shape == data.X.shape
+    np.testing.assert_array_equal(data.X[0, 1:], data.y[0, :-1])  # y is X moved on by one character
+    text = "".join(data.class_names[int(c)] for c in data.X[0])
+    assert text.startswith('The "assert" statement')
+
+
+@pytest.mark.slow
+def test_a_character_model_learns_and_writes_text():
+    from nbdl.core.diagnostics import sample_text
+
+    data = nbdl.load_data("text", chars=60_000)
+    spec = f"input tokens\nembedding {data.n_classes} 16\nlstm 96 sequences\ndense {data.n_classes} softmax"
+    run = nbdl.train(spec, data=data, epochs=6, lr=3e-3, seed=0)
+    assert run.split_sizes["train"] > 500 and run.model.output_shape == (64, data.n_classes)
+    # Better than knowing only how often each character occurs (the unigram entropy, in nats).
+    counts = np.bincount(data.y.ravel(), minlength=data.n_classes)
+    p = counts[counts > 0] / counts.sum()
+    assert run.history["val_loss"][-1] < -(p * np.log(p)).sum() - 0.5
+    written = sample_text(run, "The ", length=120, seed=1)
+    assert len(written) == 124 and written.startswith("The ") and set(written) <= set(data.class_names)
+    assert written == sample_text(run, "The ", length=120, seed=1)
+    with pytest.raises(nbdl.NbdlError, match=r"start with some of the corpus's characters; not in it: '€'"):
+        sample_text(run, "€uro")

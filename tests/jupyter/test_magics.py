@@ -213,3 +213,10 @@ def test_a_recurrent_network_on_a_sequence_data_set(kernel):
     assert kernel.value("seq_run.dataset.X.shape") == (500, 20, 2)
     assert kernel.value("seq_run.epoch") == 2
     assert kernel.run("%nbdl data sunspots").status == "ok"
+
+
+def test_a_character_model_writes_text_in_the_output(kernel):
+    kernel.run("%%nbdl net chars\ninput tokens\nembedding 100 8\nlstm 32 sequences\ndense 100 softmax")
+    result = kernel.run("%nbdl train chars --data text --seq-len 32 --n 300 --epochs 1 --no-plot --as chars_run")
+    assert result.status == "ok", result.text
+    assert "written by the model:\nThe " in result.text
