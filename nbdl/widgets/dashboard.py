@@ -12,13 +12,14 @@ import ipywidgets as W
 
 from .. import cli
 from ..core import Config, NbdlError, NetworkSpec, Run, optimizers
-from ..core.datasets import TOY, output_width, sample_shape
+from ..core.datasets import REGRESSION, SEQUENCES, TOY, output_width, sample_shape
 from ..core.layers import Dense, Flatten, Input
 from ..html import Progress, error_box, figures_line
 from ..plots.live import LivePlot
 from .sections import (TEMPLATES, LayerList, data_section, hidden_layers, optimizer_section,
                        regularization_section)
 
+REGRESSION_SETS = {*REGRESSION, *SEQUENCES}
 DEFAULT_NETWORK = "input 2\ndense 8 relu\ndense 8 relu\ndense 2 softmax"
 LIVE = {"lr", "momentum", "beta1", "beta2", "weight_decay", "l1", "l2", "epochs"}
 
@@ -65,9 +66,9 @@ class Dashboard:
                  "weight_decay": c["weight_decay"]}
         options = {"n": c["n"], "noise": c["noise"]} if c["data"] in TOY else {}
         width = output_width(c["data"], options)
-        head = Dense(width, "linear" if c["data"] == "diabetes" else "softmax")
+        head = Dense(width, "linear" if c["data"] in REGRESSION_SETS else "softmax")
         hidden = self.layers.layers()
-        if len(sample_shape(c["data"])) > 1 and not any(isinstance(l, Flatten) for l in hidden):
+        if len(sample_shape(c["data"])) == 3 and not any(isinstance(l, Flatten) for l in hidden):
             # Images reach the dense layers flattened: after the last image layer, or at the start.
             last_image = max((i for i, l in enumerate(hidden) if l.type in ("conv", "maxpool")), default=-1)
             hidden.insert(last_image + 1, Flatten())

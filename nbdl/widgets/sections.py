@@ -8,7 +8,10 @@ import ipywidgets as W
 from ..core import activations, optimizers
 from ..core.datasets import NAMES as DATA_NAMES
 from ..core.layers import BatchNorm, Dense, Dropout, Flatten, Input, Layer
+from ..core.sequence import GRU, LSTM, RNN
 from ..core.vision import Conv, MaxPool
+
+RECURRENT = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
 STYLE = {"description_width": "110px"}
 WIDE = W.Layout(width="320px")
@@ -87,13 +90,14 @@ TEMPLATES = {
     "MLP": ("moons", ["dense 8 relu", "dense 8 relu"]),
     "CNN": ("digits_images", ["conv 16 3 relu padding=same", "maxpool 2", "conv 32 3 relu padding=same", "maxpool 2",
                               "flatten", "dense 64 relu"]),
+    "RNN": ("sunspots", ["lstm 32"]),
 }
 
 
 class LayerList:
     """Hidden layers as rows of controls; the input and output layers come from the data."""
 
-    KINDS = ["dense", "conv", "maxpool", "flatten", "dropout", "batchnorm"]
+    KINDS = ["dense", "conv", "maxpool", "flatten", "lstm", "gru", "rnn", "dropout", "batchnorm"]
 
     def __init__(self, layers: list[Layer], init: str, on_change: Callable[[], None]):
         self.on_change = on_change
@@ -135,7 +139,7 @@ class LayerList:
 
         def refresh(*_):
             shown = {"dense": (units, activation), "conv": (units, size, activation), "maxpool": (size,),
-                     "dropout": (rate,)}.get(kind.value, ())
+                     "lstm": (units,), "gru": (units,), "rnn": (units,), "dropout": (rate,)}.get(kind.value, ())
             for control in (units, size, activation, rate):
                 control.layout.display = None if control in shown else "none"
 
@@ -167,6 +171,8 @@ class LayerList:
                 result.append(MaxPool(size))
             elif kind == "flatten":
                 result.append(Flatten())
+            elif kind in RECURRENT:
+                result.append(RECURRENT[kind](units))
             elif kind == "dropout":
                 result.append(Dropout(rate))
             else:

@@ -141,3 +141,13 @@ def test_a_network_from_the_magic_keeps_its_layers_in_the_panel():
     d = Dashboard(network=spec, data="digits_images")
     assert d.config.network.to_text() == "\n".join(spec.splitlines()[1:])
     d.close()
+
+
+def test_the_rnn_template_forecasts_a_series(dashboard):
+    dashboard.layers.template.value = "RNN"
+    assert dashboard.controls["data"].value == "sunspots"
+    assert dashboard.config.network.to_text() == "lstm 32\ndense 1"  # a linear output for a regression
+    assert "%%nbdl net net\ninput seq 1\nlstm 32\ndense 1" in dashboard.magic.value
+    dashboard.start()
+    dashboard.wait(120)
+    assert dashboard.error is None and dashboard.run.epoch == 5 and "val MAE" in dashboard.figures.value
