@@ -33,6 +33,7 @@ class Case:
     data: object
     batch_size: int
     epochs: int
+    loss: Callable = F.cross_entropy
 
 
 def cases(quick: bool = False) -> list[Case]:
@@ -45,6 +46,8 @@ def cases(quick: bool = False) -> list[Case]:
         Case("digits images CNN conv16-pool-conv32-pool-64-10, Adam, batch 32",
              "input 1x8x8\nconv 16 3 relu padding=1\nmaxpool 2\nconv 32 3 relu padding=1\nmaxpool 2\nflatten\n"
              "dense 64 relu\ndense 10 softmax", "digits_images", 32, 2 if quick else 60),
+        Case("adding problem, 10k sequences of 50 steps, LSTM 32, Adam, batch 64", "input seq 2\nlstm 32\ndense 1",
+             "adding", 64, 1 if quick else 3, F.mse_loss),
         Case("synthetic 40k x 100, MLP 100-256-256-10, Adam, batch 128",
              "input 100\ndense 256 relu\ndense 256 relu\ndense 10 softmax", from_arrays(X, y, name="synthetic"),
              128, 1 if quick else 3),
@@ -65,7 +68,7 @@ def hand_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, case: Case) ->
         order = torch.randperm(len(X))
         for start in range(0, len(X), case.batch_size):
             index = order[start:start + case.batch_size]
-            loss = F.cross_entropy(model(X[index]), y[index])
+            loss = case.loss(model(X[index]), y[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -76,17 +79,19 @@ def dataloader_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, case: Ca
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=case.batch_size, shuffle=True)
     for _ in range(case.epochs):
         for xb, yb in loader:
-            loss = F.cross_entropy(model(xb), yb)
+            loss = case.loss(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
 
 
 def skorch_fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, case: Case) -> None:
-    from skorch import NeuralNetClassifier
+    from skorch import NeuralNetClassifier, NeuralNetRegressor
 
-    net = NeuralNetClassifier(model, criterion=nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
-                              batch_size=case.batch_size, max_epochs=case.epochs, train_split=None, verbose=0)
+    regression = case.loss is F.mse_loss
+    net = (NeuralNetRegressor if regression else NeuralNetClassifier)(
+        model, criterion=nn.MSELoss if regression else nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
+        batch_size=case.batch_size, max_epochs=case.epochs, train_split=None, verbose=0)
     net.fit(X, y)
 
 

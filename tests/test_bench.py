@@ -11,6 +11,6 @@ def test_benchmark_prints_every_contender(capsys, tmp_path):
     text = capsys.readouterr().out
     for contender in ("nbdl, live plots on", "nbdl, plots off", "hand-written loop, tensor slicing",
                       "hand-written loop, DataLoader", "skorch"):
-        assert text.count(f"| {contender} |") == 3
+        assert text.count(f"| {contender} |") == 4
     assert "`%load_ext nbdl` after it:" in text and "Peak memory" in text
     assert out.read_text().startswith("# Benchmarks")
