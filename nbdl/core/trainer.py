@@ -197,7 +197,9 @@ class Run(Results):
     def _threads(self) -> int:
         if self.config.threads is not None:
             return self.config.threads
-        work = sum(p.numel() for p in self.model.parameters()) * self.batch_size
+        # A recurrent network applies its weights once per step of each sequence.
+        steps = self.dataset.sample_shape[0] if len(self.dataset.sample_shape) == 2 else 1
+        work = sum(p.numel() for p in self.model.parameters()) * self.batch_size * steps
         return 1 if work < ONE_THREAD_WORK or self.device.type != "cpu" else torch.get_num_threads()
 
     def _train_epoch(self, batch_listeners: list[Callback]) -> dict[str, float] | None:
