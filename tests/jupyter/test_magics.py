@@ -220,3 +220,13 @@ def test_a_character_model_writes_text_in_the_output(kernel):
     result = kernel.run("%nbdl train chars --data text --seq-len 32 --n 300 --epochs 1 --no-plot --as chars_run")
     assert result.status == "ok", result.text
     assert "written by the model:\nThe " in result.text
+
+
+def test_freeze_from_the_magic_keeps_those_weights(kernel):
+    kernel.run(NET)
+    result = kernel.run("%nbdl train net --data moons --freeze 0 --epochs 2 --no-plot --as frozen")
+    assert result.status == "ok", result.text
+    assert kernel.value("[p.requires_grad for p in frozen.model.parameters()]") == [False, False, True, True, True, True]
+    # The first layer kept the weights the run started from (the same seed builds the same start).
+    assert kernel.value("bool((frozen.model.layers[0].linear.weight == __import__('nbdl').Run(frozen.config)"
+                        ".model.layers[0].linear.weight).all())") is True
