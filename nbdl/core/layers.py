@@ -51,7 +51,10 @@ class Layer:
 
     @classmethod
     def from_words(cls, args: list[str], options: dict[str, str]) -> "Layer":
-        raise NotImplementedError
+        """The layer from the words after its name; by default a layer takes none."""
+        if args or options:
+            raise NbdlError(f"'{cls.type}' takes no arguments")
+        return cls()
 
     def words(self) -> list[str]:
         """The words after the layer's name in the text form."""
@@ -91,25 +94,23 @@ class Input(Layer):
     shape: Shape = ()
 
     def __init__(self, *size: int | str | Shape, shape: int | str | Shape | None = None, line: int | None = None):
-        shape = size if shape is None else (shape,)
-        if shape and (str(shape[0]).lower() == "tokens" or list(shape) == [[0]] or list(shape) == [(0,)]):
-            self.shape, self.line = (0,), line  # token codes, any number of them
-            return
-        if shape and str(shape[0]).lower() == "seq" or (isinstance(shape[0], (list, tuple)) and shape[0][:1] in ([0], (0,))):
-            # A sequence of any length: 'input seq F' is stored as (0, F).
-            features = shape[1] if str(shape[0]).lower() == "seq" and len(shape) == 2 else \
-                (shape[0][1] if isinstance(shape[0], (list, tuple)) and len(shape[0]) == 2 else None)
-            if features is None:
-                raise NbdlError("write 'input seq FEATURES' for sequences, for example 'input seq 1'")
-            self.shape, self.line = (0, _int(features, "input features")), line
-            return
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        if len(shape) == 1 and isinstance(shape[0], str):
-            shape = tuple(shape[0].lower().split("x"))
-        if not shape:
-            raise NbdlError("input needs a shape, for example 'input 2' or 'input 1x8x8'")
-        self.shape = tuple(_int(s, "input size") for s in shape)
+        words = list(size) if shape is None else [shape]
+        if len(words) == 1 and isinstance(words[0], (tuple, list)):
+            words = list(words[0])
+        if len(words) == 1 and isinstance(words[0], str):
+            words = ["tokens"] if words[0].lower() == "tokens" else words[0].lower().split("x")
+        if not words:
+            raise NbdlError("input needs a shape, for example 'input 2', 'input 1x8x8' or 'input seq 1'")
+        # Any number of steps is written 'seq' (or 'tokens' for token codes) and kept as 0.
+        if words[0] in ("seq", "tokens", 0):
+            if len(words) == 1 and words[0] != "seq":
+                self.shape = (0,)
+            elif len(words) == 2 and words[0] != "tokens":
+                self.shape = (0, _int(words[1], "input features"))
+            else:
+                raise NbdlError("write 'input seq FEATURES' for sequences or 'input tokens' for token codes")
+        else:
+            self.shape = tuple(_int(w, "input size") for w in words)
         self.line = line
 
     @classmethod
@@ -230,12 +231,6 @@ class BatchNorm(Layer):
 
     type: ClassVar[str] = "batchnorm"
 
-    @classmethod
-    def from_words(cls, args, options):
-        if args or options:
-            raise NbdlError("'batchnorm' takes no arguments")
-        return cls()
-
     def output_shape(self, shape):
         if len(shape) not in (1, 3):
             self._needs_flat(shape)
@@ -251,12 +246,6 @@ class Flatten(Layer):
     """Turns each sample into a flat vector: ``flatten``."""
 
     type: ClassVar[str] = "flatten"
-
-    @classmethod
-    def from_words(cls, args, options):
-        if args or options:
-            raise NbdlError("'flatten' takes no arguments")
-        return cls()
 
     def output_shape(self, shape):
         size = 1

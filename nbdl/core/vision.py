@@ -134,12 +134,6 @@ class GlobalAvgPool(Layer):
 
     type: ClassVar[str] = "globalavgpool"
 
-    @classmethod
-    def from_words(cls, args, options):
-        if args or options:
-            raise NbdlError("'globalavgpool' takes no arguments")
-        return cls()
-
     def output_shape(self, shape):
         _needs_image(self, shape)
         return (shape[0],)
