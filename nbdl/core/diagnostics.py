@@ -57,10 +57,6 @@ def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def parameter_count(model: nn.Module) -> int:
-    return _count(model)
-
-
 
 def first_filters(model: nn.Module):
     """The weights of the first convolution, (filters, channels, kernel, kernel), or None."""

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .errors import NbdlError
-from .layers import Layer, Shape, _int, shape_text
+from .layers import Layer, _int, shape_text
 
 FLAGS = ("bidirectional", "sequences")
 
@@ -128,6 +128,3 @@ class Embedding(Layer):
 
 SEQUENCE_LAYERS: tuple[type[Layer], ...] = (RNN, LSTM, GRU, Embedding)
 
-
-def sequence_shape(shape: Shape) -> bool:
-    return len(shape) == 2
