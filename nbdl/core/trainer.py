@@ -12,19 +12,19 @@ from torch import nn
 
 from . import init as init_schemes
 from . import optimizers
+from .augment import Augmenter
 from .callbacks import Callback, EarlyStopping, as_callback
 from .config import DEFAULT_BATCH_SIZE, Config
 from .control import Control, stop_on_interrupt
 from .data import CLASSIFICATION, Dataset, as_dataset
 from .errors import NbdlError
+from .fast_step import FastStep
 from .losses import Loss, choose
 from .network import Network, as_spec
-from .augment import Augmenter
-from .fast_step import FastStep
-from .transfer import freeze
-from .safety import GoodState, divergence_message
 from .results import Results
+from .safety import GoodState, divergence_message
 from .splits import Splits
+from .transfer import freeze
 
 # Below this many parameter-samples per step, one torch thread beats two: splitting small matrix
 # products costs more than it saves (measured on 2 cores: 1 thread wins up to ~5e6, 2 from ~1e7).
@@ -74,9 +74,9 @@ class Run(Results):
         self._shuffle = torch.Generator().manual_seed(config.seed)
         self._fitting = threading.Lock()
         self._good = GoodState()
+        self._params = list(self.model.parameters())
         # Check the loss for NaN/inf every step on the CPU (reading it costs ~1 us there); on an
         # accelerator every few steps, since reading a value waits for the device.
-        self._params = list(self.model.parameters())
         self._check_every = 1 if self.device.type == "cpu" else 25
         self._step = FastStep(self.optimizer)
         self._augment = Augmenter(config.augment, self.dataset.sample_shape, config.seed, self.device) \
