@@ -6,19 +6,23 @@
     run.evaluate("test")
 """
 from . import data
-from .core import (Activation, BatchNorm, Callback, Config, Dataset, Dense, Dropout, EarlyStopping, Flatten,
-                   Input, NbdlError, Network, NetworkSpec, Run, build, train)
-from .core.checkpoint import Checkpoint
-from .core.checkpoint import load
-from .core.data import load as load_data
+from .core import (Activation, BatchNorm, Callback, Checkpoint, Config, Dataset, Dense, DivergenceWarning, Dropout,
+                   EarlyStopping, Flatten, Input, Layer, NbdlError, Network, NetworkSpec, Option, Run, build, option,
+                   train)
+from .core.layers import register as register_layer
+from .core.optimizers import OptimizerKind
+from .core.optimizers import register as register_optimizer
+from .core.resume import load
+from .core.datasets import load as load_data
 from .core.transfer import freeze, unfreeze, with_new_head
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "BatchNorm", "Callback", "Checkpoint", "Config", "Dataset", "Dense", "Dropout", "EarlyStopping", "Flatten",
-    "Input", "NbdlError", "Network", "NetworkSpec", "Run", "build", "data", "freeze", "load", "load_data", "train", "unfreeze",
-    "with_new_head",
+    "Activation", "BatchNorm", "Callback", "Checkpoint", "Config", "Dataset", "Dense", "DivergenceWarning", "Dropout",
+    "EarlyStopping", "Flatten", "Input", "Layer", "NbdlError", "Network", "NetworkSpec", "Option", "OptimizerKind",
+    "Run", "build", "data", "freeze", "load", "load_data", "option", "register_layer", "register_optimizer", "train",
+    "unfreeze", "with_new_head",
 ]
 
 

@@ -1,17 +1,19 @@
-"""The ``%nbdl`` command line: one argparse parser per subcommand, mapped onto ``Config`` fields.
+"""The ``%nbdl`` command line: one argparse parser per subcommand, every option derived from the
+declarations (``Config``'s settings, the data sets' options, the layer and data-set registries).
 
-No IPython here: the magic turns ``CommandError`` into a usage error, and the dashboard uses
-``magic_line`` to show the command that reproduces its settings."""
+No IPython here: the magic turns ``CommandError`` into a usage error. Flags take text; values are
+read and checked by the setting's own declaration, so ``--lr -1`` and ``lr=-1`` get the same
+words. The magic sets the spelling to flags while it runs, so messages name ``--lr``."""
 from __future__ import annotations
 
 import argparse
 import shlex
 from typing import Any
 
-from .core import optimizers
-from .core.config import Config
-from .core.datasets import NAMES as DATA_NAMES
-from .core.losses import LOSSES
+from .core import datasets, layers
+from .core.config import SETTINGS, Setting
+from .core.errors import NbdlError, raise_all
+from .core.options import BOOL, PAIR, Option
 
 
 class CommandError(Exception):
@@ -23,6 +25,14 @@ class HelpShown(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    flag_names: list[str]
+
+    def add_argument(self, *names: str, **options: Any) -> argparse.Action:
+        if not hasattr(self, "flag_names"):  # argparse adds -h before __init__ returns
+            self.flag_names = []
+        self.flag_names += [n for n in names if n.startswith("-")]
+        return super().add_argument(*names, **options)
+
     def error(self, message: str):
         raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
 
@@ -32,94 +42,139 @@ class _Parser(argparse.ArgumentParser):
         raise HelpShown()
 
 
-def _fraction(text: str) -> float:
-    return float(text)
+DATA_PREFIX = "data_option."  # argparse destinations of the data sets' options
 
 
-# Flags of `train` that set a Config field of the same name (dashes become underscores).
-TRAIN_FLAGS: list[tuple[str, dict[str, Any]]] = [
-    ("--optimizer", {"choices": optimizers.names(), "help": "how the weights are updated"}),
-    ("--lr", {"type": float, "help": "learning rate (default: the optimizer's own)"}),
-    ("--momentum", {"type": float, "help": "momentum for sgd, momentum, nesterov, rmsprop"}),
-    ("--betas", {"type": float, "nargs": 2, "metavar": ("B1", "B2"), "help": "Adam's betas"}),
-    ("--eps", {"type": float, "help": "the optimizer's epsilon"}),
-    ("--weight-decay", {"type": float, "help": "decoupled weight decay (adamw) or L2 in the optimizer"}),
-    ("--epochs", {"type": int, "help": "passes over the training data (default 20)"}),
-    ("--batch-size", {"type": int, "help": "samples per step (default 32; gd uses all)"}),
-    ("--schedule", {"help": "learning-rate schedule: step(10,0.5), cosine, plateau(5,0.5)"}),
-    ("--l1", {"type": float, "help": "L1 penalty strength"}),
-    ("--l2", {"type": float, "help": "L2 penalty strength"}),
-    ("--dropout", {"type": float, "help": "dropout rate after each hidden layer"}),
-    ("--augment", {"help": "training batches only: flip, vflip, rotate(10), shift(1), noise(0.1), comma-separated"}),
-    ("--early-stopping", {"type": int, "metavar": "PATIENCE", "help": "stop after PATIENCE epochs without improvement"}),
-    ("--monitor", {"help": "what early stopping watches (default val_loss)"}),
-    ("--init", {"help": "default, xavier, kaiming, normal(0.01), zeros"}),
-    ("--freeze", {"help": "blocks not to train: body (all but the last), block numbers 0,1, or module names"}),
-    ("--loss", {"choices": sorted(LOSSES), "help": "default: cross-entropy for classes, MSE for regression"}),
-    ("--seed", {"type": int, "help": "seed of the split, the weights and the batch order"}),
-    ("--val-split", {"type": _fraction, "help": "share of the data kept for validation (default 0.2)"}),
-    ("--test-split", {"type": _fraction, "help": "share of the data kept for testing (default 0.2)"}),
-    ("--device", {"help": "auto (CUDA when present), cpu or cuda"}),
-]
-DATA_FLAGS: list[tuple[str, dict[str, Any]]] = [
-    ("--n", {"type": int, "help": "number of samples (toy sets) or a subsample (real sets)"}),
-    ("--noise", {"type": float, "help": "noise of a toy set"}),
-    ("--classes", {"type": int, "help": "classes of spiral and blobs"}),
-    ("--seq-len", {"type": int, "help": "steps of each adding-problem sequence (default 50)"}),
-    ("--window", {"type": int, "help": "steps of history in each co2/sunspots forecasting window"}),
-    ("--target", {"help": "the target column of a DataFrame"}),
-    ("--y", {"metavar": "VARIABLE", "help": "the variable holding the targets when DATA is an array"}),
-    ("--task", {"choices": ["classification", "regression"], "help": "what the targets are"}),
-]
-DATA_HELP = f"a built-in data set ({', '.join(DATA_NAMES)}) or a variable: (X, y), a DataFrame, an array"
+def help_text(opt: Option, default: str | None = None) -> str:
+    """``learning rate (default: the optimizer's own; a number > 0)``."""
+    allowed = opt.describe() if opt.kind != BOOL else ""
+    if default is None:
+        default = opt.default_words() if isinstance(opt, Setting) else "" if opt.default is None else opt.default_text()
+    parts = [p for p in (f"default: {default}" if default else "", allowed) if p]
+    return f"{opt.help} ({'; '.join(parts)})" if parts else opt.help
 
 
-def _parser(prog: str, description: str) -> _Parser:
-    return _Parser(prog=prog, description=description, add_help=True, argument_default=argparse.SUPPRESS, allow_abbrev=False,
+def _metavar(opt: Option) -> Any:
+    if opt.kind == PAIR:
+        return tuple((opt.metavar or "A B").split())
+    if opt.metavar:
+        return opt.metavar
+    names = opt.choice_names()
+    if names and not opt.many and len(names) <= 12:
+        return "{" + ",".join(names) + "}"
+    return opt.metavar or opt.name.upper()
+
+
+def add_settings(parser: _Parser, settings: tuple[Setting, ...] = SETTINGS) -> None:
+    """One flag per setting that has one: ``--batch-size N``; on/off settings get ``--x/--no-x``."""
+    for s in settings:
+        if s.missing_from("flag") or s.name == "data":
+            continue
+        if s.kind == BOOL:
+            parser.add_argument(s.flag, dest=s.name, action=argparse.BooleanOptionalAction, help=help_text(s))
+            parser.flag_names.append("--no-" + s.flag[2:])
+        else:
+            parser.add_argument(s.flag, dest=s.name, metavar=_metavar(s), nargs=2 if s.kind == PAIR else None,
+                                help=help_text(s))
+
+
+def data_options() -> dict[str, list[tuple[str, Option]]]:
+    """Every option name a data set takes (and the user's data's target and task), with the sets
+    that take it: ``{"noise": [("moons", Option), ...]}``."""
+    found: dict[str, list[tuple[str, Option]]] = {}
+    for record in datasets.registry.records():
+        for opt in record.options:
+            found.setdefault(opt.name, []).append((record.name, opt))
+    for opt in datasets.USER_OPTIONS:
+        found.setdefault(opt.name, []).append(("your own data", opt))
+    return found
+
+
+def add_data_options(parser: _Parser) -> None:
+    group = parser  # argparse's groups would bypass the flag list; the help says which sets take each
+    for name, takers in data_options().items():
+        helps = [opt.help for _, opt in takers]
+        first = max(takers, key=lambda taker: helps.count(taker[1].help))[1]  # the most common wording
+        defaults = ", ".join(f"{set_name} {opt.default_text()}" for set_name, opt in takers
+                             if opt.default is not None and set_name != "your own data")
+        sets = "" if defaults else "; for " + ", ".join(set_name for set_name, _ in takers)
+        group.add_argument("--" + name.replace("_", "-"), dest=DATA_PREFIX + name, metavar=first.metavar or name.upper(),
+                           help=help_text(first, defaults) + sets)
+    group.add_argument("--y", metavar="VARIABLE", help="the variable holding the targets when DATA is an array")
+
+
+def _parser(prog: str, description: str, epilog: str = "") -> _Parser:
+    return _Parser(prog=prog, description=description, epilog=epilog, add_help=True,
+                   argument_default=argparse.SUPPRESS, allow_abbrev=False,
                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def _add(parser: argparse.ArgumentParser, flags: list[tuple[str, dict[str, Any]]]) -> None:
-    for flag, options in flags:
-        parser.add_argument(flag, **options)
+def layer_help() -> str:
+    """The layer vocabulary, from the layer registry: one line per layer type and its options."""
+    lines = ["layers, one per line (# starts a comment):"]
+    for cls in layers.registry.records():
+        lines.append(f"  {cls.synopsis():52s} {cls.help}")
+        for opt in cls.options():
+            if opt.form != "positional" or not opt.required:
+                lines.append(f"  {'':4s}{opt.name}: {help_text(opt)}")
+    return "\n".join(lines)
+
+
+def data_help() -> str:
+    """The built-in data sets with their options and defaults, from the data-set registry."""
+    lines = ["built-in data sets:"]
+    for record in datasets.registry.records():
+        options = ", ".join(f"{o.name}={o.default_text()}" for o in record.options) or "no options"
+        lines.append(f"  {record.name:14s} {record.task}: {record.help} ({options})")
+    lines.append("  or a variable: (X, y), X with --y VARIABLE, a DataFrame with --target COLUMN, a Dataset")
+    return "\n".join(lines)
+
+
+DATA_HELP = "a built-in data set (see the list below) or a variable: (X, y), a DataFrame, an array"
 
 
 def build_parsers() -> dict[str, _Parser]:
-    net = _parser("%%nbdl net", "Build a network from the cell body (one layer per line) and store it as NAME.")
+    """The parsers, made anew so that a layer, data set or optimizer registered later is known."""
+    net = _parser("%%nbdl net", "Build a network from the cell body (one layer per line) and store it as NAME.",
+                  layer_help())
     net.add_argument("name", metavar="NAME", help="the variable to store the network in")
 
-    train = _parser("%nbdl train", "Train a network (or continue a run) with live plots in the output.")
+    train = _parser("%nbdl train", "Train a network (or continue a run) with live plots in the output.", data_help())
     train.add_argument("name", metavar="NAME", help="a network from %%nbdl net, any torch.nn.Module, or a run to continue")
     train.add_argument("--data", help=DATA_HELP)
-    _add(train, TRAIN_FLAGS)
-    _add(train, DATA_FLAGS)
-    train.add_argument("--no-restore-best", action="store_true", help="keep the last weights after early stopping")
+    add_settings(train)
+    add_data_options(train)
     train.add_argument("--no-plot", action="store_true", help="no live plots, only the progress line")
     train.add_argument("--checkpoint", metavar="DIR", help="save the run to DIR/checkpoint.safetensors as it trains")
-    train.add_argument("--checkpoint-every", type=int, metavar="N", help="save every N epochs (default 1)")
+    train.add_argument("--checkpoint-every", metavar="N", help="save every N epochs (default 1)")
     train.add_argument("--resume", action="store_true",
                        help="continue from the checkpoint in --checkpoint DIR (after a kernel restart)")
     train.add_argument("--as", dest="run_name", metavar="VARIABLE", help="where to store the run (default: run)")
 
-    data = _parser("%nbdl data", "Show a data set: a picture, its shape and its class balance.")
+    data = _parser("%nbdl data", "Show a data set: a picture, its shape and its class balance.", data_help())
     data.add_argument("data", metavar="DATA", help=DATA_HELP)
-    data.add_argument("--seed", type=int)
-    _add(data, DATA_FLAGS)
+    data.add_argument("--seed", help=help_text(next(s for s in SETTINGS if s.name == "seed")))
+    add_data_options(data)
 
-    dashboard = _parser("%nbdl dashboard", "Open the training panel: controls, live plots, Start/Pause/Step/Stop.")
-    dashboard.add_argument("name", metavar="NAME", nargs="?", help="a network to start from")
+    dashboard = _parser("%nbdl dashboard", "Open the training panel: controls, live plots, Start/Pause/Step/Stop.",
+                        data_help())
+    dashboard.add_argument("name", metavar="NAME", nargs="?", help="a network from %%nbdl net to start from")
     dashboard.add_argument("--data", help=DATA_HELP)
+    add_settings(dashboard)
+    add_data_options(dashboard)
+    dashboard.add_argument("--as", dest="panel_name", metavar="VARIABLE", help="where to store the panel "
+                           "(default: dashboard)")
     return {"net": net, "train": train, "data": data, "dashboard": dashboard}
 
 
-PARSERS = build_parsers()
-SUBCOMMANDS = sorted(PARSERS)
+SUBCOMMANDS = ("dashboard", "data", "net", "train")
 
 
 def usage() -> str:
+    parsers = build_parsers()
     lines = ["usage: %nbdl SUBCOMMAND [options]   (%nbdl SUBCOMMAND --help for its options)", ""]
     for name in ("net", "train", "data", "dashboard"):
-        lines.append(f"  {name:10s} {PARSERS[name].description}")
+        lines.append(f"  {name:10s} {parsers[name].description}")
     return "\n".join(lines)
 
 
@@ -132,49 +187,52 @@ def parse(line: str) -> tuple[str, argparse.Namespace]:
     if not words or words[0] in ("-h", "--help", "help"):
         raise HelpShown(usage())
     command, rest = words[0], words[1:]
-    if command not in PARSERS:
+    if command not in SUBCOMMANDS:
         raise CommandError(f"%nbdl: unknown subcommand {command!r}; choose one of: {', '.join(SUBCOMMANDS)}")
-    return command, PARSERS[command].parse_args(rest)
+    return command, build_parsers()[command].parse_args(rest)
 
 
-CONFIG_FIELDS = {flag[2:].replace("-", "_") for flag, _ in TRAIN_FLAGS}
-DATA_OPTIONS = ("n", "noise", "classes", "seq_len", "window", "target", "task")
+def flags(command: str) -> list[str]:
+    """Every flag of a subcommand, for tab completion."""
+    parser = build_parsers().get(command)
+    if parser is None:
+        return []
+    return sorted(set(parser.flag_names))
 
 
 def config_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The Config fields that the options set."""
-    values = vars(args)
-    settings = {k: v for k, v in values.items() if k in CONFIG_FIELDS}
-    if "betas" in settings:
-        settings["betas"] = tuple(settings["betas"])
-    if values.get("no_restore_best"):
-        settings["restore_best"] = False
+    """The Config settings the flags give, read and checked by each setting's declaration; one
+    error lists every bad value."""
+    given, settings, problems = vars(args), {}, []
+    for s in SETTINGS:
+        if s.name in given and s.name != "data":
+            try:
+                settings[s.name] = s.parse(given[s.name])
+            except NbdlError as error:
+                problems.append(str(error))
+    raise_all(problems, "options")
     return settings
 
 
-def data_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {k: v for k, v in vars(args).items() if k in DATA_OPTIONS}
+def data_flags(args: argparse.Namespace) -> list[str]:
+    """The data-set option flags given on the line."""
+    return ["--" + k[len(DATA_PREFIX):].replace("_", "-") for k in vars(args) if k.startswith(DATA_PREFIX)]
 
 
-def magic_line(config: Config, network_name: str = "net", data_name: str | None = None) -> str:
-    """The ``%nbdl train`` line that reproduces ``config`` (only settings that differ from defaults)."""
-    default = Config()
-    words = ["%nbdl", "train", network_name]
-    data = data_name or (config.data if isinstance(config.data, str) else "DATA")
-    words += ["--data", data]
-    for key, value in config.data_options.items():
-        if key in DATA_OPTIONS:
-            words += [f"--{key}", str(value)]
-    for flag, _ in TRAIN_FLAGS:
-        field = flag[2:].replace("-", "_")
-        value = getattr(config, field)
-        if value is None or value == getattr(default, field):
-            continue
-        words += [flag, *(map(_number, value) if isinstance(value, (tuple, list)) else [_number(value)])]
-    if not config.restore_best:
-        words.append("--no-restore-best")
-    return " ".join(shlex.quote(w) if w not in ("%nbdl",) else w for w in words)
+def given_data_options(args: argparse.Namespace, data: Any) -> dict[str, Any]:
+    """The data-set options the flags give, read by the chosen data set's own declarations."""
+    given = {k[len(DATA_PREFIX):]: v for k, v in vars(args).items() if k.startswith(DATA_PREFIX)}
+    own: dict[str, Option] = {}
+    if isinstance(data, str) and data in datasets.registry:
+        own = {o.name: o for o in datasets.registry.get(data).options}
+    elif not isinstance(data, str):
+        own = {o.name: o for o in datasets.USER_OPTIONS}
+    options, problems = {}, []
+    for name, text in given.items():
+        try:
+            options[name] = own[name].parse(text, subject="--" + name.replace("_", "-")) if name in own else text
+        except NbdlError as error:
+            problems.append(str(error))
+    raise_all(problems, "options")
+    return options
 
-
-def _number(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,8 +1,10 @@
-"""Data sets by name and the user's own arrays: ``nbdl.data.load("moons")``, ``nbdl.data.from_arrays(X, y)``."""
-from .core.data import (CLASSIFICATION, REGRESSION, Dataset, as_dataset, from_arrays, from_frame, load, select,
-                        subsample)
-from .core.datasets import NAMES
-from .core.splits import Part, Splits
+"""Data sets by name and the user's own arrays: ``nbdl.data.load("moons")``, ``nbdl.data.from_arrays(X, y)``.
 
-__all__ = ["CLASSIFICATION", "REGRESSION", "NAMES", "Dataset", "Part", "Splits", "as_dataset", "from_arrays",
-           "from_frame", "load", "select", "subsample"]
+``nbdl.data.register(nbdl.data.DataSet(...))`` adds a data set of your own."""
+from .core.data import Dataset, from_arrays, from_frame, select, subsample
+from .core.datasets import DataSet, as_dataset, load, names, register, registry
+from .core.splits import Part, Splits
+from .core.tasks import CLASSIFICATION, REGRESSION
+
+__all__ = ["CLASSIFICATION", "REGRESSION", "DataSet", "Dataset", "Part", "Splits", "as_dataset", "from_arrays",
+           "from_frame", "load", "names", "register", "registry", "select", "subsample"]

@@ -5,15 +5,18 @@ import time
 from html import escape
 from typing import Any, Iterable
 
-from .core.callbacks import Callback
+from .core.callbacks import VIEW, Callback
+from .core.data import Dataset
 from .core.diagnostics import LayerRow
+from .core.tasks import CLASSIFICATION
 
 
 def summary_table(name: str, rows: Iterable[LayerRow]) -> str:
     rows = list(rows)
     body = "".join(
         f"<tr><td style='text-align:left'><code>{escape(r.name)}</code></td>"
-        f"<td>{escape(' x '.join(map(str, r.output_shape)))}</td><td>{r.parameters:,}</td></tr>"
+        f"<td>{escape(r.shape_text)}</td>"
+        f"<td>{r.parameters:,}</td></tr>"
         for r in rows
     )
     total = sum(r.parameters for r in rows)
@@ -50,13 +53,23 @@ def progress_bar(run: Any, seconds: float, samples: int, note: str = "") -> str:
     )
 
 
+def data_line(data: Dataset) -> str:
+    """``<b>moons</b>: 400 samples of shape 2; 2 classes: 0 200, 1 200``."""
+    kind = (f"{data.n_classes} classes: " + ", ".join(f"{escape(k)} {v}" for k, v in data.class_counts().items())
+            if data.task == CLASSIFICATION else f"regression, {data.target_width} target(s)")
+    return (f"<b>{escape(data.name)}</b>: {len(data)} samples of shape {' x '.join(map(str, data.sample_shape))}; "
+            f"{kind}")
+
+
 def error_box(message: str) -> str:
     return f"<div style='color:#b00020;font-family:monospace;white-space:pre-wrap'>{escape(message)}</div>"
 
 
 class Progress(Callback):
     """A callback that hands ``show`` an HTML progress line at most every ``interval`` seconds,
-    and always at the end of the fit."""
+    and always at the end of the fit (naming how it ended when it did not finish)."""
+
+    order = VIEW
 
     def __init__(self, show, interval: float = 0.25):
         self.show, self.interval = show, interval
@@ -77,5 +90,5 @@ class Progress(Callback):
             self.show(progress_bar(run, now - self._started, self._samples))
 
     def on_fit_end(self, run):
-        note = self.note or (run.stop_reason or "")
+        note = self.note or ("" if run.status == "finished" else run.status)
         self.show(progress_bar(run, time.monotonic() - self._started, self._samples, note))

@@ -1,7 +1,10 @@
-"""``%nbdl`` and ``%%nbdl``: parse the line, call the core, show the result. ``%load_ext nbdl``."""
+"""``%nbdl`` and ``%%nbdl``: parse the line, call the core, show the result. ``%load_ext nbdl``.
+
+While a magic runs, messages name flags (``--lr``), not keyword arguments (``spelled("magic")``)."""
 from __future__ import annotations
 
-import copy
+import builtins
+import keyword
 import warnings
 from pathlib import Path
 from typing import Any
@@ -11,12 +14,14 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import HTML, Image, display
 
 from . import cli
-from .core import Config, NbdlError, Network, NetworkSpec, Run
+from .core import Config, NbdlError, Network, NetworkSpec, Run, datasets
 from .core.checkpoint import FILENAME as CHECKPOINT_FILE
 from .core.checkpoint import Checkpoint
-from .core.checkpoint import load as load_checkpoint
-from .core.data import Dataset, as_dataset
-from .core.datasets import NAMES as DATA_NAMES
+from .core.config import LIVE, setting_named
+from .core.data import Dataset
+from .core.errors import spelled
+from .core.resume import load as load_checkpoint
+from .core.trainer import DivergenceWarning
 
 
 @magics_class
@@ -25,58 +30,71 @@ class NbdlMagics(Magics):
 
     @line_cell_magic
     def nbdl(self, line: str, cell: str | None = None) -> Any:
-        try:
-            command, args = cli.parse(line)
-        except cli.HelpShown as shown:
-            if shown.args:
-                print(shown.args[0])
-            return None
-        except cli.CommandError as error:
-            raise UsageError(str(error)) from None
-        try:
-            return getattr(self, f"_{command}")(args, cell)
-        except NbdlError as error:
-            raise UsageError(str(error)) from None
+        with spelled("magic"):
+            try:
+                command, args = cli.parse(line)
+            except cli.HelpShown as shown:
+                print(shown.args[0] if shown.args else "", end="\n" if shown.args else "")
+                return None
+            except cli.CommandError as error:
+                raise UsageError(str(error)) from None
+            subcommand = {"net": self.net, "train": self.train, "data": self.data, "dashboard": self.dashboard}
+            try:
+                return subcommand[command](args, cell)
+            except NbdlError as error:
+                raise UsageError(str(error)) from None
 
     # -- subcommands --------------------------------------------------------------------------------
-    def _net(self, args, cell):
+    def net(self, args, cell):
         if cell is None:
             raise UsageError("%%nbdl net NAME is a cell magic: put it on the first line and the layers below, "
                              "one per line, for example 'input 2', 'dense 16 relu', 'dense 2 softmax'")
-        _check_identifier(args.name)
+        self.check_name(args.name)
         network = NetworkSpec.parse(cell).build()
         self.shell.user_ns[args.name] = network
         show_network(args.name, network)
 
-    def _train(self, args, cell):
-        target = self._variable(args.name, "a network from %%nbdl net, a torch.nn.Module or a run")
+    def train(self, args, cell):
+        target = self.variable(args.name, "a network from %%nbdl net, a torch.nn.Module or a run")
         run_name = getattr(args, "run_name", "run")
-        _check_identifier(run_name)
+        self.check_name(run_name)
         settings = cli.config_settings(args)
-        if isinstance(target, Run):  # continue it, with the settings that can change during a run
-            epochs = settings.pop("epochs", None)
-            if settings:
-                target.update(**settings)
+        callbacks = []
+        if getattr(args, "checkpoint", None):
+            every = setting_named("epochs").parse(getattr(args, "checkpoint_every", "1"), "--checkpoint-every")
+            callbacks.append(Checkpoint(args.checkpoint, every=max(every, 1)))
+        elif getattr(args, "resume", False) or getattr(args, "checkpoint_every", None):
+            raise UsageError("--resume and --checkpoint-every need --checkpoint DIR")
+        if isinstance(target, Run):
+            epochs = self.continued(target, args, settings)
             run = target
         else:
             if getattr(args, "data", None) is None:
-                raise UsageError(f"%nbdl train: give the data, for example --data moons ({', '.join(DATA_NAMES)}) "
+                raise UsageError(f"%nbdl train: give the data, for example --data moons ({', '.join(datasets.names())}) "
                                  "or --data VARIABLE")
-            network = target.spec if isinstance(target, Network) else copy.deepcopy(_as_module(target, args.name))
-            data, options = self._resolve_data(args)
+            network = target.spec if isinstance(target, Network) else self.module(target, args.name)
+            data, options = self.resolve_data(args)
             config = Config(network=network, data=data, data_options=options, **settings)
-            run, epochs = self._resumed(args, config, network, data) or (Run(config), None)
+            run, epochs = self.resumed(args, config, network, data, settings) or (Run(config), None)
         self.shell.user_ns[run_name] = run
-        callbacks = []
-        if getattr(args, "checkpoint", None):
-            callbacks.append(Checkpoint(args.checkpoint, every=getattr(args, "checkpoint_every", 1)))
-        elif getattr(args, "resume", False) or getattr(args, "checkpoint_every", None):
-            raise UsageError("--resume and --checkpoint-every need --checkpoint DIR")
         fit_live(run, epochs, plot=not getattr(args, "no_plot", False), run_name=run_name, callbacks=callbacks)
         return run
 
-    def _resumed(self, args, config: Config, network, data) -> tuple[Run, int] | None:
-        """With --resume and a checkpoint in --checkpoint DIR: that run, and the epochs it still has to go."""
+    def continued(self, run: Run, args, settings: dict[str, Any]) -> int | None:
+        """Check a continued run's new settings before changing anything; the epochs to go."""
+        if run.training:
+            raise UsageError("this run is already training (in the dashboard or another thread); stop it first")
+        if getattr(args, "data", None) is not None or cli.data_flags(args):
+            raise UsageError("the data of a run cannot change; make a new run: %nbdl train NETWORK --data ...")
+        epochs = settings.pop("epochs", None)
+        if settings:
+            run.update(**settings)
+        return epochs
+
+    def resumed(self, args, config: Config, network, data, settings) -> tuple[Run, int] | None:
+        """With --resume and a checkpoint in --checkpoint DIR: that run, and the epochs it still has
+        to go. Flags that differ from the checkpoint's run are applied when they may change during
+        a run, and refused otherwise (a different --data, --seed or network)."""
         if not getattr(args, "resume", False) or not getattr(args, "checkpoint", None):
             return None
         path = Path(args.checkpoint) / CHECKPOINT_FILE
@@ -88,65 +106,88 @@ class NbdlMagics(Magics):
         if isinstance(network, NetworkSpec) and run.config.network != network:
             raise UsageError(f"the checkpoint in {args.checkpoint} is of another network; "
                              "use another --checkpoint folder or drop --resume")
+        saved, given = run.config.to_dict(), config.to_dict()
+        differ = [k for k in given if k != "network" and given[k] != saved[k] and
+                  (k in settings or k in ("data", "data_options"))]
+        fixed = [k for k in differ if k not in LIVE]
+        if fixed:
+            said = ", ".join(f"{setting_named(k).flag} {saved[k]!r}" for k in fixed)
+            raise UsageError(f"the checkpoint in {args.checkpoint} was trained with {said}, which a run cannot change; "
+                             "drop those flags, or use another --checkpoint folder for a new run")
+        live = {k: getattr(config, k) for k in differ if k in LIVE and k != "epochs"}
+        if live:
+            run.update(**live)
         remaining = max(config.epochs - run.epoch, 0)
-        print(f"resuming from {path}: epoch {run.epoch}, {remaining} to go")
+        changed = f"; now with {', '.join(f'{setting_named(k).flag} {v}' for k, v in live.items())}" if live else ""
+        print(f"resuming from {path}: epoch {run.epoch}, {remaining} to go{changed}")
         return run, remaining
 
-    def _data(self, args, cell):
-        data, options = self._resolve_data(args)
+    def data(self, args, cell):
+        data, options = self.resolve_data(args)
         if not isinstance(data, Dataset):
-            data = as_dataset(data, seed=getattr(args, "seed", 0), **options)
+            seed = setting_named("seed").parse(getattr(args, "seed", "0"))
+            data = datasets.as_dataset(data, seed=seed, **options)
         show_data(data)
 
-    def _resolve_data(self, args) -> tuple[Any, dict[str, Any]]:
-        """The data argument as the core takes it: a built-in name, or the user's object."""
-        options = cli.data_options(args)
+    def resolve_data(self, args) -> tuple[Any, dict[str, Any]]:
+        """The data argument as the core takes it: a built-in name and its options, or the user's data."""
         name = args.data
         if name in self.shell.user_ns:
             value = self.shell.user_ns[name]
             y_name = getattr(args, "y", None)
             if y_name is not None:
-                value = (value, self._variable(y_name, "the targets"))
-            task = options.pop("task", None)
-            return as_dataset(value, target=options.pop("target", None), task=task), {}
-        if name.lower().replace("-", "_") in DATA_NAMES:
-            return name, options
-        raise UsageError(f"unknown data set or variable {name!r}; built-in sets: {', '.join(DATA_NAMES)}")
+                value = (value, self.variable(y_name, "the targets"))
+            options = cli.given_data_options(args, value)
+            return datasets.as_dataset(value, target=options.pop("target", None), task=options.pop("task", None),
+                                       **options), {}
+        if name in datasets.registry:
+            return datasets.registry.canonical(name), cli.given_data_options(args, datasets.registry.canonical(name))
+        raise UsageError(f"unknown data set or variable {name!r}; built-in sets: {', '.join(datasets.names())}")
 
-    def _dashboard(self, args, cell):
+    def dashboard(self, args, cell):
         from .widgets import Dashboard
 
-        network = None
+        network, network_name = None, None
         if getattr(args, "name", None):
-            value = self._variable(args.name, "a network from %%nbdl net")
+            value = self.variable(args.name, "a network from %%nbdl net")
             if not isinstance(value, Network):
                 raise UsageError(f"{args.name!r} is a {type(value).__name__}; the dashboard starts from a network "
                                  "made with %%nbdl net")
-            network = value.spec
-        data = getattr(args, "data", None)
-        if data is not None and data not in self.shell.user_ns and data.lower() not in DATA_NAMES:
-            raise UsageError(f"unknown data set {data!r}; choose one of: {', '.join(DATA_NAMES)}")
-        dashboard = Dashboard(network=network, data=data or "moons")
-        self.shell.user_ns["dashboard"] = dashboard
-        display(dashboard.widget)
+            network, network_name = value.spec, args.name
+        panel_name = getattr(args, "panel_name", "dashboard")
+        self.check_name(panel_name)
+        data, options, data_name = "moons", {}, None
+        if getattr(args, "data", None) is not None:
+            data, options = self.resolve_data(args)
+            data_name = args.data if not isinstance(data, str) else None
+        settings = cli.config_settings(args)
+        panel = Dashboard(network=network, data=data, data_options=options, network_name=network_name or "net",
+                          data_name=data_name, **settings)
+        self.shell.user_ns[panel_name] = panel
+        display(panel.widget)
 
-    def _variable(self, name: str, what: str) -> Any:
+    # -- the namespace ------------------------------------------------------------------------------
+    def variable(self, name: str, what: str) -> Any:
         if name not in self.shell.user_ns:
             raise UsageError(f"no variable {name!r} in the notebook; expected {what}")
         return self.shell.user_ns[name]
 
+    def check_name(self, name: str) -> None:
+        """A name the magic may store into: an identifier that is no keyword and hides nothing of
+        Python's or IPython's own (``--as __builtins__`` would break every later cell)."""
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise UsageError(f"{name!r} is not a valid Python variable name")
+        if (name.startswith("__") and name.endswith("__")) or hasattr(builtins, name) \
+                or name in getattr(self.shell, "user_ns_hidden", {}):
+            raise UsageError(f"{name!r} would hide Python's or IPython's own {name}; choose another name")
 
-def _check_identifier(name: str) -> None:
-    if not name.isidentifier():
-        raise UsageError(f"{name!r} is not a valid Python variable name")
+    @staticmethod
+    def module(value: Any, name: str):
+        import torch
 
-
-def _as_module(value: Any, name: str):
-    import torch
-
-    if not isinstance(value, torch.nn.Module):
-        raise UsageError(f"{name!r} is a {type(value).__name__}, not a network; build one with %%nbdl net {name}")
-    return value
+        if not isinstance(value, torch.nn.Module):
+            raise UsageError(f"{name!r} is a {type(value).__name__}, not a network; build one with %%nbdl net {name}")
+        return value  # the run copies it: the variable keeps its weights
 
 
 # -- showing things ---------------------------------------------------------------------------------
@@ -162,21 +203,18 @@ def show_network(name: str, network: Network) -> None:
 
 
 def show_data(data: Dataset) -> None:
-    from html import escape
-
+    from .html import data_line
     from .plots.pictures import data_figure
     from .plots.render import figure_png
 
-    kind = (f"{data.n_classes} classes: " + ", ".join(f"{escape(k)} {v}" for k, v in data.class_counts().items())
-            if data.task == "classification" else f"regression, {data.target_width} target(s)")
-    display(HTML(f"<b>{escape(data.name)}</b>: {len(data)} samples of shape "
-                 f"{' x '.join(map(str, data.sample_shape))}; {kind}"))
+    display(HTML(data_line(data)))
     display(Image(figure_png(data_figure(data))))
 
 
 def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: str = "run",
              callbacks: list | None = None) -> Run:
-    """Fit in the foreground with a progress line and live plots; Ctrl-C stops between batches."""
+    """Fit in the foreground with a progress line and live plots; Ctrl-C stops between batches.
+    How the fit ended is read from the run's status and printed once."""
     from .html import Progress
 
     progress_handle = display(HTML(""), display_id=True)
@@ -186,15 +224,15 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
 
         image_handle = display(HTML(""), display_id=True)
         callbacks.append(LivePlot(lambda png: image_handle.update(Image(png))))
-    with warnings.catch_warnings():  # a divergence is printed below, in words, once
-        warnings.filterwarnings("ignore", message="the loss became", category=RuntimeWarning)
+    with warnings.catch_warnings():  # a divergence is printed below, once
+        warnings.simplefilter("ignore", DivergenceWarning)
         run.fit(epochs, callbacks=callbacks)  # a kernel interrupt stops it between two steps
     if run.status == "stopped" and run.control.stop_requested:
         print(f"{run.stop_reason} after step {run.global_step} (epoch {run.epoch}); the weights are those of the "
               f"last step. Continue with: %nbdl train {run_name}")
-    elif run.status == "diverged":
+    elif run.status in ("stopped", "diverged"):
         print(run.stop_reason)
-    if run.dataset.options.get("tokens") and run.dataset.class_names and run.epoch:
+    if run.dataset.tokens and run.dataset.class_names and run.epoch:
         from .core.diagnostics import sample_text
 
         print("written by the model:\n" + sample_text(run, start="The ", length=200))
@@ -208,17 +246,15 @@ def complete(shell, event) -> list[str]:
     if event.line.endswith(" "):
         words.append("")
     if len(words) <= 2:
-        return cli.SUBCOMMANDS
+        return list(cli.SUBCOMMANDS)
     previous = words[-2]
     if previous == "--data" or (words[1] == "data" and len(words) == 3):
         variables = [k for k in shell.user_ns if not k.startswith("_")]
-        return DATA_NAMES + sorted(variables)
-    if previous == "--optimizer":
-        from .core import optimizers
-
-        return optimizers.names()
-    parser = cli.PARSERS.get(words[1])
-    return [flag for action in parser._actions for flag in action.option_strings] if parser else []
+        return datasets.names() + sorted(variables)
+    for s in cli.SETTINGS:
+        if previous == s.flag and s.choice_names():
+            return s.choice_names()
+    return cli.flags(words[1])
 
 
 def load(shell) -> None:

@@ -46,8 +46,8 @@ def test_any_magic_line_parses_or_gives_a_usage_error(text):
     assert command in cli.SUBCOMMANDS
     if command == "train":  # the options then make a config: valid, or every problem named
         try:
-            nbdl.Config(network="input 2\ndense 2 softmax", data_options=cli.data_options(args),
-                        **cli.config_settings(args)).validate()
+            nbdl.Config(network="input 2\ndense 2 softmax", data="moons",
+                        data_options=cli.given_data_options(args, "moons"), **cli.config_settings(args)).validate()
         except nbdl.NbdlError:
             pass
 

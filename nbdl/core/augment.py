@@ -6,16 +6,22 @@ run's own seeded generator so that a run reproduces."""
 from __future__ import annotations
 
 import math
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 
-from .errors import NbdlError
-from .registry import Registry
+from .errors import NbdlError, spell
+from .options import Option
+from .registry import Entry, Registry
 
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-IMAGE_ONLY = {"flip", "vflip", "rotate", "shift"}
+
+
+@dataclass(frozen=True, eq=False)
+class Augmentation(Entry):
+    images_only: bool = False
 
 
 def _flip(dim: int) -> Transform:
@@ -40,18 +46,23 @@ def _affine(degrees: float = 0.0, pixels: float = 0.0) -> Transform:
 
 
 def _noise(std: float = 0.1) -> Transform:
-    if std < 0:
-        raise NbdlError(f"noise std must be >= 0, got {std}")
     return lambda x, generator: x + std * torch.randn(x.shape, generator=generator, device=x.device)
 
 
-registry = Registry("augmentation", {
-    "flip": lambda: _flip(-1),           # left-right
-    "vflip": lambda: _flip(-2),          # up-down
-    "rotate": lambda degrees=10.0: _affine(degrees=degrees),
-    "shift": lambda pixels=1.0: _affine(pixels=pixels),
-    "noise": _noise,                     # gaussian, in standardized units
-})
+registry: Registry[Augmentation] = Registry("augmentation")
+for entry in (
+    Augmentation("flip", lambda: _flip(-1), help="mirror left-right, half of the images", images_only=True),
+    Augmentation("vflip", lambda: _flip(-2), help="mirror up-down, half of the images", images_only=True),
+    Augmentation("rotate", lambda degrees=10.0: _affine(degrees=degrees),
+                 (Option("degrees", 10.0, "the largest rotation either way", low=0, high=180),),
+                 help="rotate each image by a random angle", images_only=True),
+    Augmentation("shift", lambda pixels=1.0: _affine(pixels=pixels),
+                 (Option("pixels", 1.0, "the largest shift in each direction", low=0, high=64),),
+                 help="shift each image by a random offset", images_only=True),
+    Augmentation("noise", _noise, (Option("std", 0.1, "standard deviation, in standardized units", low=0, high=100),),
+                 help="add gaussian noise (any data)"),
+):
+    registry.add(entry.name, entry)
 
 
 def parts(spec: str) -> list[str]:
@@ -59,13 +70,12 @@ def parts(spec: str) -> list[str]:
 
 
 def check(spec: str, sample_shape: tuple[int, ...] | None = None) -> None:
-    """Raise for an unknown augmentation, or an image one on data that are not images."""
+    """Raise for an unknown augmentation or bad numbers, or an image one on data that are not images."""
     for part in parts(spec):
-        name = registry.canonical(part)
-        if sample_shape is not None and name in IMAGE_ONLY and len(sample_shape) != 3:
-            raise NbdlError(f"augmentation {part!r} works on images, but the samples have shape "
+        entry, _ = registry.parse(part)
+        if sample_shape is not None and entry.images_only and len(sample_shape) != 3:
+            raise NbdlError(f"{spell('augment')} {part!r} works on images, but the samples have shape "
                             f"{'x'.join(map(str, sample_shape))}; for vectors use 'noise(0.1)'")
-        registry.get(part)  # checks the arguments
 
 
 class Augmenter:
@@ -74,7 +84,7 @@ class Augmenter:
     def __init__(self, spec: str, sample_shape: tuple[int, ...], seed: int, device: torch.device):
         check(spec, sample_shape)
         self.spec = spec
-        self.transforms = [registry.get(part) for part in parts(spec)]
+        self.transforms = [registry.make(part) for part in parts(spec)]
         self.generator = torch.Generator(device=device).manual_seed(seed + 1)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -82,3 +92,10 @@ class Augmenter:
             x = transform(x, self.generator)
         return x
 
+    def copy(self) -> "Augmenter":
+        """An augmenter with the same transforms whose generator starts where this one is."""
+        twin = object.__new__(Augmenter)
+        twin.spec, twin.transforms = self.spec, self.transforms
+        twin.generator = torch.Generator(device=self.generator.device)
+        twin.generator.set_state(self.generator.get_state())
+        return twin

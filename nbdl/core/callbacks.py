@@ -1,26 +1,55 @@
-"""Callbacks: what listens to a run's events. Plots, panels, early stopping and tuning are callbacks.
+"""Callbacks: everything that listens to a run. Scoring, timing, schedules, early stopping, guarding
+against divergence, checkpoints, progress and plots are callbacks, built-in or the user's.
 
-The trainer calls ``on_fit_start(run)``, ``on_epoch_end(run, logs)``, ``on_batch_end(run, logs)``
-and ``on_fit_end(run)``. Callbacks read and write the run's ``history`` and never call each other.
-A plain function ``fn(run, logs)`` is accepted and called at every epoch end.
+The trainer calls, on each callback in ``order``: ``on_fit_start(run)``, ``on_epoch_start(run)``,
+``on_batch_end(run, logs)`` (only for callbacks that define it: it is the hot path),
+``on_epoch_end(run, logs)`` and ``on_fit_end(run)``. At an epoch's end ``logs`` is that epoch's
+history row: a callback adds a figure with ``logs["name"] = value`` and every later callback (and
+``run.history``) sees it. ``on_fit_end`` reads how the fit ended in ``run.status`` (finished,
+stopped, diverged, interrupted, failed) and ``run.stop_reason``.
+
+A callback with state to keep across a checkpoint gives ``state_dict()`` and
+``load_state_dict(state, run)`` (plain values and tensors); it is saved under its ``state_key``. A plain function ``fn(run, logs)``
+is accepted and called at every epoch end.
 """
 from __future__ import annotations
 
 import math
+import re
+import time
 from typing import Any, Callable
 
 import torch
 
-from .errors import NbdlError
+from .errors import NbdlError, spell
+
+# Where built-in callbacks sit in the order; a user's callback is at USER unless it says otherwise.
+GUARD, SCORING, CLOCK, SCHEDULE, STOPPING, USER, SAVING, VIEW = 0, 10, 20, 30, 40, 50, 80, 90
 
 
 class Callback:
     """Override the hooks you need; each does nothing by default."""
 
+    order: int = USER
+
     def on_fit_start(self, run: Any) -> None: ...
-    def on_epoch_end(self, run: Any, logs: dict[str, float]) -> None: ...
+    def on_epoch_start(self, run: Any) -> None: ...
     def on_batch_end(self, run: Any, logs: dict[str, Any]) -> None: ...
+    def on_epoch_end(self, run: Any, logs: dict[str, float]) -> None: ...
     def on_fit_end(self, run: Any) -> None: ...
+
+    @property
+    def state_key(self) -> str:
+        """The name its state is saved under in a checkpoint: the class name in snake case."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
+
+    def state_dict(self) -> dict[str, Any] | None:
+        """State to keep in a checkpoint (plain values and tensors); None when there is none."""
+        return None
+
+    def load_state_dict(self, state: dict[str, Any], run: Any) -> None:
+        """Take back what ``state_dict`` gave (checked against ``run``); raise NbdlError for anything
+        that does not fit."""
 
 
 class FunctionCallback(Callback):
@@ -41,14 +70,66 @@ def as_callback(callback: Callback | Callable) -> Callback:
     raise NbdlError(f"a callback must be a Callback or a function fn(run, logs), got {callback!r}")
 
 
+def listens_to_batches(callback: Callback) -> bool:
+    """Only callbacks that override ``on_batch_end`` are called per batch (the hot path)."""
+    return getattr(callback.on_batch_end, "__func__", None) is not Callback.on_batch_end
+
+
+class Scoring(Callback):
+    """Scores the validation split at each epoch's end: ``val_loss`` and ``val_acc`` (classes) or
+    ``val_mse`` and ``val_mae`` in the target's units (regression)."""
+
+    order = SCORING
+
+    def __init__(self) -> None:
+        self.seconds = 0.0  # spent scoring, over all fits
+
+    def on_epoch_end(self, run, logs):
+        if len(run.data.val):
+            started = time.perf_counter()
+            for key, value in run.evaluate("val").items():
+                logs["val_acc" if key == "accuracy" else f"val_{key}"] = value
+            self.seconds += time.perf_counter() - started
+
+
+class Clock(Callback):
+    """Logs the learning rate the epoch used (``lr``) and its wall time in seconds (``time``)."""
+
+    order = CLOCK
+
+    def on_epoch_start(self, run):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, run, logs):
+        logs["lr"] = run.optimizer.param_groups[0]["lr"]
+        logs["time"] = time.perf_counter() - self.started
+
+
+class ScheduleStep(Callback):
+    """Steps the learning-rate schedule once per epoch (``plateau`` watches the validation loss)."""
+
+    order = SCHEDULE
+
+    def on_epoch_end(self, run, logs):
+        scheduler = run.scheduler
+        if scheduler is None:
+            return
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(logs.get("val_loss", logs["train_loss"]))
+        else:
+            scheduler.step()
+
+
 class EarlyStopping(Callback):
     """Stops when ``monitor`` has not improved for ``patience`` epochs; with ``restore_best`` the
     model gets back the weights of its best epoch when the fit ends."""
 
+    order = STOPPING
+
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True):
-        if patience < 1:
-            raise NbdlError(f"patience must be >= 1 epochs, got {patience}")
+        if not isinstance(patience, int) or patience < 1:
+            raise NbdlError(f"patience must be a whole number >= 1 epochs, got {patience!r}")
         self.monitor, self.patience, self.min_delta, self.restore_best = monitor, patience, min_delta, restore_best
         self.higher_is_better = monitor.endswith(("acc", "accuracy"))
         self.best = -math.inf if self.higher_is_better else math.inf
@@ -66,7 +147,8 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, run, logs):
         if self.monitor not in logs:
-            raise NbdlError(f"early stopping monitors {self.monitor!r} but the run logs only: {', '.join(logs)}")
+            raise NbdlError(f"early stopping watches {spell('monitor')} {self.monitor!r} but the run logs only: "
+                            f"{', '.join(k for k in logs if k != 'epoch')}")
         value = logs[self.monitor]
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, logs["epoch"], 0
@@ -75,11 +157,33 @@ class EarlyStopping(Callback):
         else:
             self.wait += 1
             if self.wait >= self.patience:
-                run.stop_training = True
-                run.stop_reason = (f"early stopping: {self.monitor} has not improved for {self.patience} epochs "
-                                   f"(best {value if self.best_epoch is None else self.best:.4g} at epoch {self.best_epoch})")
+                run.halt("stopped", f"early stopping: {self.monitor} has not improved for {self.patience} epochs "
+                                    f"(best {self.best:.4g} at epoch {self.best_epoch})")
 
     def on_fit_end(self, run):
         if self.restore_best and self.best_state is not None:
             run.model.load_state_dict(self.best_state)
             run.best_epoch = self.best_epoch
+
+    def state_dict(self):
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "best_state": self.best_state}
+
+    def load_state_dict(self, state, run):
+        best, epoch, wait = state.get("best"), state.get("best_epoch"), state.get("wait")
+        if not isinstance(best, (int, float)) or isinstance(best, bool) or math.isnan(best) \
+                or not (epoch is None or (isinstance(epoch, int) and 1 <= epoch <= run.epoch)) \
+                or not (isinstance(wait, int) and 0 <= wait):
+            raise NbdlError("the early-stopping state must hold a best value, a best epoch among the run's epochs "
+                            "and a wait >= 0")
+        saved = state.get("best_state")
+        if saved is not None:
+            own = run.model.state_dict()
+            if not isinstance(saved, dict) or set(saved) != set(own):
+                raise NbdlError("the early-stopping state's best weights do not name the network's weights")
+            for key, tensor in saved.items():
+                if not torch.is_tensor(tensor) or tensor.shape != own[key].shape or tensor.dtype != own[key].dtype \
+                        or (tensor.is_floating_point() and not torch.isfinite(tensor).all()):
+                    raise NbdlError(f"the early-stopping state's best weight {key!r} does not fit: the network's is "
+                                    f"{tuple(own[key].shape)} {own[key].dtype}")
+            saved = {k: v.to(run.device) for k, v in saved.items()}
+        self.best, self.best_epoch, self.wait, self.best_state = float(best), epoch, wait, saved

@@ -1,190 +1,184 @@
-"""Checkpoints: a run's weights, optimizer, history and config in one safetensors file.
+"""Checkpoint files: a run's config and state in one safetensors file.
 
-Loading reads tensors and JSON only (safetensors never runs code from a file), and writing goes
-to a temporary file that replaces the old checkpoint only once it is complete on disk."""
+Loading reads tensors and JSON only (safetensors never runs code from a file), and every part is
+checked before it is used (``state``). Writing goes to a temporary file beside the target that
+replaces it only once complete on disk, follows the umask, writes through a symbolic link to its
+target, and clears temporary files a crash left behind."""
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import struct
-import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .callbacks import Callback, EarlyStopping
-from .config import Config
+from .callbacks import SAVING, Callback
 from .errors import NbdlError
 
-FORMAT, VERSION = "nbdl-checkpoint", "1"
+FORMAT, VERSION = "nbdl-checkpoint", "2"
 FILENAME = "checkpoint.safetensors"
+_TENSOR = "__tensor__"
+MAX_HEADER = 100 * 1024 * 1024  # a safetensors header beyond this is not one nbdl wrote
 
 
-def save(run: Any, path: str | os.PathLike) -> Path:
-    """Write ``run`` to ``path`` atomically; returns the path."""
+class CheckpointWarning(RuntimeWarning):
+    """A checkpoint could not be written; training goes on and the previous file is intact."""
+
+
+def write(path: str | os.PathLike, config: dict[str, Any], state: dict[str, Any]) -> Path:
+    """Write ``config`` and ``state`` (nested dicts of plain values and tensors) to ``path``."""
     from safetensors.torch import save as to_bytes
 
-    tensors: dict[str, torch.Tensor] = {f"model/{k}": v for k, v in run.model.state_dict().items()}
-    optimizer = run.optimizer.state_dict()
-    scalars: dict[str, dict[str, Any]] = {}
-    for index, state in optimizer["state"].items():
-        for name, value in state.items():
-            if torch.is_tensor(value):
-                tensors[f"optimizer/{index}/{name}"] = value
-            else:
-                scalars.setdefault(str(index), {})[name] = value
-    tensors["rng/global"] = run._rng_state
-    tensors["rng/shuffle"] = run._shuffle.get_state()
-    stopper = _early_stopping(run)
-    if stopper is not None and stopper.best_state is not None:
-        tensors.update({f"best/{k}": v for k, v in stopper.best_state.items()})
-    metadata = {
-        "format": FORMAT, "version": VERSION,
-        "config": json.dumps(run.config.to_dict()),
-        "history": json.dumps(run.history),
-        "state": json.dumps({"epoch": run.epoch, "global_step": run.global_step, "best_epoch": run.best_epoch,
-                             "status": run.status}),
-        "optimizer": json.dumps({"param_groups": optimizer["param_groups"], "scalars": scalars}),
-        "scheduler": json.dumps(run.scheduler.state_dict() if run.scheduler is not None else None),
-        "early_stopping": json.dumps(None if stopper is None else
-                                     {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait}),
-    }
-    data = to_bytes({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, metadata=metadata)
+    tensors: dict[str, torch.Tensor] = {}
+    tree = _flatten(state, "state", tensors)
+    metadata = {"format": FORMAT, "version": VERSION, "config": json.dumps(config), "state": json.dumps(tree)}
+    data = to_bytes({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=metadata)
     return write_atomically(Path(path), data)
 
 
+def _flatten(value: Any, path: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """JSON with each tensor replaced by ``{"__tensor__": key}``, the tensors collected in ``tensors``."""
+    if torch.is_tensor(value):
+        key = path if path not in tensors else f"{path}#{len(tensors)}"
+        tensors[key] = value
+        return {_TENSOR: key}
+    if isinstance(value, dict):
+        return {str(k): _flatten(v, f"{path}/{k}", tensors) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_flatten(v, f"{path}/{i}", tensors) for i, v in enumerate(value)]
+    return value
+
+
+def _unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_TENSOR}:
+            key = value[_TENSOR]
+            if not isinstance(key, str) or key not in tensors:
+                raise NbdlError(f"its state names a tensor {key!r} that the file does not hold")
+            return tensors[key]
+        return {k: _unflatten(v, tensors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unflatten(v, tensors) for v in value]
+    return value
+
+
 def write_atomically(path: Path, data: bytes) -> Path:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    """Write to a temporary file beside ``path`` (beside its target, for a link), flush it to disk,
+    then rename it over the target. An OSError (a read-only or full folder) becomes an NbdlError."""
+    target = Path(os.path.realpath(path))
+    temporary = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(target)
+        temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise NbdlError(f"could not write the checkpoint {path}: {error.strerror or error}; "
-                            "the previous checkpoint, if any, is intact") from None
-        raise
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as error:
+        raise NbdlError(f"could not write the checkpoint {path}: {error.strerror or error}; "
+                        "the previous checkpoint, if any, is intact") from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
     return path
 
 
-def read(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """The metadata and tensors of an nbdl checkpoint, or an error saying what is wrong with the file."""
+def remove_stale_partials(target: Path) -> None:
+    """Delete temporary files of ``target`` left by a process that died while writing."""
+    for leftover in target.parent.glob(f".{target.name}.*.partial"):
+        pid = leftover.name[len(target.name) + 2:].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another process is writing it now
+        if pid.isdigit() and int(pid) == os.getpid():
+            continue  # this process: another thread's write in progress
+        leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The config and state of an nbdl checkpoint, or an error saying what is wrong with the file."""
     from safetensors.torch import load as from_bytes
 
     path = Path(path)
     if not path.is_file():
-        raise NbdlError(f"no checkpoint at {path}")
-    data = path.read_bytes()
+        raise NbdlError(f"no checkpoint at {path}" + (" (it is a folder; the file inside is "
+                                                      f"{path / FILENAME})" if path.is_dir() else ""))
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise NbdlError(f"cannot read {path}: {error.strerror or error}") from None
     try:
         (size,) = struct.unpack("<Q", data[:8])
-        metadata = json.loads(data[8:8 + size]).get("__metadata__") or {}
+        if size > min(len(data) - 8, MAX_HEADER):
+            raise ValueError("header size beyond the file")
+        header = json.loads(data[8:8 + size])
+        metadata = header.get("__metadata__") or {} if isinstance(header, dict) else {}
         tensors = from_bytes(data)
-    except Exception as error:  # truncated, foreign or damaged: say so instead of a parser's traceback
+    except Exception as error:  # truncated, foreign or damaged: say so, not a parser's traceback
         raise NbdlError(f"{path} is not a readable nbdl checkpoint: it is damaged, truncated or another kind of "
                         f"file ({type(error).__name__})") from None
-    if metadata.get("format") != FORMAT:
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise NbdlError(f"{path} is a safetensors file but not an nbdl checkpoint (no '{FORMAT}' metadata)")
     if metadata.get("version") != VERSION:
-        raise NbdlError(f"{path} is an nbdl checkpoint of version {metadata.get('version')}; this nbdl reads {VERSION}")
-    return metadata, tensors
+        raise NbdlError(f"{path} is an nbdl checkpoint of version {metadata.get('version')!r}; this nbdl reads "
+                        f"version {VERSION}")
+    config = _json(metadata, "config", path)
+    state = _unflatten(_json(metadata, "state", path), tensors)
+    if not isinstance(config, dict) or not isinstance(state, dict):
+        raise NbdlError(f"{path}: the checkpoint's config and state must be JSON objects")
+    return config, state
 
 
-def load(path: str | os.PathLike, data: Any = None, network: Any = None) -> Any:
-    """A run rebuilt from a checkpoint, ready to evaluate, predict or go on training.
-
-    ``data`` is needed when the run trained on your own arrays, ``network`` when it trained a
-    module of your own (the checkpoint holds their weights, not their code)."""
-    from .trainer import Run
-
-    metadata, tensors = read(path)
-    values = json.loads(metadata["config"])
-    if str(values.get("network", "")).startswith("<"):
-        if network is None:
-            raise NbdlError(f"the checkpoint trained your own module {values['network']}; pass it: "
-                            "nbdl.load(path, network=MyModule())")
-        values["network"] = network
-    elif network is not None:
-        raise NbdlError("this checkpoint holds its network's spec; load it without network=")
-    if str(values.get("data", "")).startswith("<"):
-        if data is None:
-            raise NbdlError(f"the checkpoint trained on your own data {values['data']}; pass it: nbdl.load(path, data=(X, y))")
-        values["data"] = data
-    elif data is not None:
-        values["data"] = data
-    run = Run(Config.from_dict(values))
-    _restore(run, metadata, tensors)
-    return run
-
-
-def _restore(run: Any, metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> None:
-    def group(prefix: str) -> dict[str, torch.Tensor]:
-        return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-
+def _json(metadata: dict[str, str], key: str, path: Path) -> Any:
     try:
-        run.model.load_state_dict(group("model/"))
-    except RuntimeError as error:
-        raise NbdlError(f"the checkpoint's weights do not fit this network: {str(error).splitlines()[0]}") from None
-    optimizer = json.loads(metadata["optimizer"])
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in group("optimizer/").items():
-        index, name = key.split("/", 1)
-        state.setdefault(int(index), {})[name] = value
-    for index, values in optimizer["scalars"].items():
-        state.setdefault(int(index), {}).update(values)
-    groups = optimizer["param_groups"]
-    for g in groups:
-        if "betas" in g:
-            g["betas"] = tuple(g["betas"])
-    run.optimizer.load_state_dict({"state": state, "param_groups": groups})
-    scheduler = json.loads(metadata["scheduler"])
-    if scheduler is not None and run.scheduler is not None:
-        run.scheduler.load_state_dict(scheduler)
-    run.history = json.loads(metadata["history"])
-    figures = json.loads(metadata["state"])
-    run.epoch, run.global_step = figures["epoch"], figures["global_step"]
-    run.best_epoch, run.status = figures["best_epoch"], "ready" if figures["status"] == "running" else figures["status"]
-    run.target_epoch = max(run.target_epoch, run.epoch)
-    run._rng_state = tensors["rng/global"]
-    run._shuffle.set_state(tensors["rng/shuffle"])
-    stopper, saved = _early_stopping(run), json.loads(metadata["early_stopping"])
-    if stopper is not None and saved is not None:
-        stopper.best, stopper.best_epoch, stopper.wait = saved["best"], saved["best_epoch"], saved["wait"]
-        best = group("best/")
-        stopper.best_state = {k: v.to(run.device) for k, v in best.items()} or None
-
-
-def _early_stopping(run: Any) -> EarlyStopping | None:
-    return next((c for c in run.callbacks if isinstance(c, EarlyStopping)), None)
+        return json.loads(metadata[key])
+    except KeyError:
+        raise NbdlError(f"{path}: the checkpoint has no {key}") from None
+    except (ValueError, TypeError, RecursionError) as error:
+        raise NbdlError(f"{path}: the checkpoint's {key} is damaged ({type(error).__name__})") from None
 
 
 class Checkpoint(Callback):
     """Saves the run to ``directory/checkpoint.safetensors`` every ``every`` epochs and when a fit
     ends (finished, stopped or interrupted). A failed write warns and training goes on."""
 
+    order = SAVING
+
     def __init__(self, directory: str | os.PathLike, every: int = 1):
-        if every < 1:
-            raise NbdlError(f"checkpoint every must be >= 1 epochs, got {every}")
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise NbdlError(f"checkpoint every must be a whole number >= 1 epochs, got {every!r}")
         self.path, self.every = Path(directory) / FILENAME, every
         self.saves = 0
+        self.failures = 0
 
     def on_epoch_end(self, run, logs):
         if run.epoch % self.every == 0:
-            self._save(run)
+            self.save(run)
 
     def on_fit_end(self, run):
-        self._save(run)
+        self.save(run)
 
-    def _save(self, run) -> None:
-        import warnings
-
+    def save(self, run) -> None:
         try:
-            save(run, self.path)
+            run.save(self.path)
             self.saves += 1
         except NbdlError as error:
-            warnings.warn(str(error), RuntimeWarning, stacklevel=2)
+            self.failures += 1
+            warnings.warn(f"{error}; training goes on", CheckpointWarning, stacklevel=2)

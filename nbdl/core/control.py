@@ -23,7 +23,13 @@ class Control:
 
     @property
     def paused(self) -> bool:
-        return not self._go.is_set()
+        """Paused, or stepping: running a few batches and then pausing again."""
+        return not self._go.is_set() or self._steps_left is not None
+
+    @property
+    def stepping(self) -> bool:
+        """Running a few more batches before pausing again."""
+        return self._steps_left is not None
 
     @property
     def stop_requested(self) -> bool:

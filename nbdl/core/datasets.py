@@ -1,206 +1,238 @@
-"""Built-in data sets: 2-D toy sets generated with numpy, and the real sets scikit-learn ships."""
+"""Built-in data sets, one record each: how to load it, its task, its sample shape and output width,
+its options with their defaults and ranges, and whether its order matters.
+
+``load("moons", noise=0.3)`` checks the options against the record, refuses a size that would not
+fit in memory, and loads. ``register(DataSet(...))`` adds a data set: the magic's ``--data`` and
+its option flags, the panel's data controls and the help list it from then on.
+"""
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
-from .errors import NbdlError, unknown
+from . import limits, series, toy
+from .data import Dataset, from_arrays, from_frame, is_frame, subsample
+from .errors import NbdlError, spell, spelling
+from .options import CHOICE, FLOAT, INT, TEXT, Option
+from .registry import Registry
+from .tasks import CLASSIFICATION, REGRESSION, TASKS
+
+Shape = tuple[int, ...]
 
 
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+@dataclass(frozen=True, eq=False)
+class DataSet:
+    """A named data set. ``load(seed=..., **options)`` returns a ``Dataset``; ``shape(options)`` is
+    the shape of one sample and ``width(options)`` the output width a network needs; ``samples``
+    how many samples these options make (for the memory check; None: small and fixed)."""
+
+    name: str
+    load: Callable[..., Dataset]
+    task: str
+    help: str
+    shape: Callable[[dict[str, Any]], Shape]
+    width: Callable[[dict[str, Any]], int]
+    options: tuple[Option, ...] = ()
+    samples: Callable[[dict[str, Any]], int | None] = lambda options: options.get("n")
+    group: str = ""          # "toy", "real" or "sequence": how the help and the panel group them
+    ordered: bool = False    # a time series: the split keeps its order
+    tokens: bool = False     # samples are token codes
+
+    def settle(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Every option's value: the given ones checked, the rest at this data set's defaults."""
+        own = {opt.name: opt for opt in self.options}
+        extra = sorted(set(given) - set(own))
+        if extra:
+            allowed = ", ".join(spell(o, data_option=False) for o in own) or "none"
+            raise NbdlError(f"data set {self.name!r} takes no {', '.join(spell(e) for e in extra)}; its options: {allowed}")
+        return {name: opt.check(given[name], subject=f"{self.name} {spell(name)}") if name in given else opt.default
+                for name, opt in own.items()}
 
 
-def _check(n: int, noise: float) -> None:
-    if int(n) < 2:
-        raise NbdlError(f"n must be at least 2 samples, got {n}")
-    if noise < 0:
-        raise NbdlError(f"noise must be >= 0, got {noise}")
+registry: Registry[DataSet] = Registry("data set")
 
 
-def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
-    order = rng.permutation(len(X))
-    return X[order].astype(np.float32), y[order].astype(np.int64)
+def register(record: DataSet, aliases: tuple[str, ...] = ()) -> DataSet:
+    if record.task not in TASKS:
+        raise NbdlError(f"a data set's task is one of: {', '.join(TASKS)}; got {record.task!r}")
+    return registry.add(record.name, record, aliases)
 
 
-def moons(n: int = 400, noise: float = 0.2, seed: int = 0):
-    """Two interleaving half circles."""
-    _check(n, noise)
-    rng = _rng(seed)
-    outer, inner = n // 2, n - n // 2
-    t_out, t_in = np.linspace(0, np.pi, outer), np.linspace(0, np.pi, inner)
-    X = np.concatenate([np.c_[np.cos(t_out), np.sin(t_out)], np.c_[1 - np.cos(t_in), 0.5 - np.sin(t_in)]])
-    X = X + rng.normal(0, noise, X.shape)
-    y = np.r_[np.zeros(outer), np.ones(inner)]
-    return _shuffled(X, y, rng)
+def names() -> list[str]:
+    return registry.names()
 
 
-def circles(n: int = 400, noise: float = 0.1, seed: int = 0, factor: float = 0.5):
-    """A small circle (class 1) inside a large one (class 0)."""
-    _check(n, noise)
-    rng = _rng(seed)
-    outer, inner = n // 2, n - n // 2
-    t_out = np.linspace(0, 2 * np.pi, outer, endpoint=False)
-    t_in = np.linspace(0, 2 * np.pi, inner, endpoint=False)
-    X = np.concatenate([np.c_[np.cos(t_out), np.sin(t_out)], factor * np.c_[np.cos(t_in), np.sin(t_in)]])
-    X = X + rng.normal(0, noise, X.shape)
-    y = np.r_[np.zeros(outer), np.ones(inner)]
-    return _shuffled(X, y, rng)
+def load(name: str, seed: int = 0, **options: Any) -> Dataset:
+    """The built-in data set ``name`` with these options (the rest at the set's defaults)."""
+    record = registry.get(name)
+    values = record.settle(options)
+    count = record.samples(values)
+    if count is not None:
+        size = count * (math.prod(record.shape(values)) + record.width(values)) * 4
+        limits.check_memory(3 * size, f"data set {record.name!r} with {count:,} samples of shape "
+                            f"{'x'.join(map(str, record.shape(values)))}", "ask for fewer samples or shorter ones")
+    data = record.load(seed=seed, **values)
+    data.name, data.options, data.ordered, data.tokens = record.name, values, record.ordered, record.tokens
+    return data
 
 
-def xor(n: int = 400, noise: float = 0.1, seed: int = 0):
-    """Points in the square [-1, 1]^2, class 1 where x and y have opposite signs."""
-    _check(n, noise)
-    rng = _rng(seed)
-    X = rng.uniform(-1, 1, (n, 2))
-    y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
-    return _shuffled(X + rng.normal(0, noise, X.shape), y, rng)
+# -- the toy sets: 2-D points in classes, generated ------------------------------------------------------
+def _n(default: int = 400, help: str = "number of samples") -> Option:
+    return Option("n", default, help, kind=INT, low=2)
 
 
-def spiral(n: int = 400, noise: float = 0.1, seed: int = 0, classes: int = 2):
-    """Arms of a spiral winding around the origin, one per class."""
-    _check(n, noise)
-    rng = _rng(seed)
-    classes = int(classes)
-    per = [n // classes + (1 if i < n % classes else 0) for i in range(classes)]
-    parts, labels = [], []
-    for c, count in enumerate(per):
-        r = np.linspace(0.05, 1.0, count)
-        theta = 3.0 * np.pi * r + 2 * np.pi * c / classes
-        parts.append(np.c_[r * np.sin(theta), r * np.cos(theta)] + rng.normal(0, noise * 0.5, (count, 2)))
-        labels.append(np.full(count, c))
-    return _shuffled(np.concatenate(parts), np.concatenate(labels), rng)
+def _noise(default: float) -> Option:
+    return Option("noise", default, "noise: the spread of the points around their shape", kind=FLOAT, low=0, high=10)
 
 
-def blobs(n: int = 400, noise: float = 1.0, seed: int = 0, classes: int = 3):
-    """Gaussian clouds (standard deviation ``noise``) around centres on a circle of radius 4."""
-    _check(n, noise)
-    rng = _rng(seed)
-    classes = int(classes)
-    angles = 2 * np.pi * np.arange(classes) / classes
-    centres = 4.0 * np.c_[np.cos(angles), np.sin(angles)]
-    y = np.arange(n) % classes
-    X = centres[y] + rng.normal(0, noise, (n, 2))
-    return _shuffled(X, y, rng)
+def _classes(default: int) -> Option:
+    return Option("classes", default, "how many classes", kind=INT, low=2, high=20)
 
 
-TOY = {"moons": moons, "circles": circles, "xor": xor, "spiral": spiral, "blobs": blobs}
-
-
-def _sklearn(loader_name: str):
-    def load():
-        from sklearn import datasets  # imported here: sklearn costs ~1.6 s to import
-
-        bunch = getattr(datasets, loader_name)()
-        return bunch
+def _toy(generate: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Callable[..., Dataset]:
+    def load(seed: int = 0, **options: Any) -> Dataset:
+        X, y = generate(seed=seed, **options)
+        return from_arrays(X, y, task=CLASSIFICATION, n_classes=options.get("classes", 2))
     return load
 
 
-def adding(n: int = 10000, noise: float = 0.0, seed: int = 0, seq_len: int = 50):
-    """The adding problem (Hochreiter and Schmidhuber, 1997): each step holds a random value and a
-    marker; two steps are marked, one in each half, and the target is the sum of their values.
-    Predicting the mean scores an MSE of about 0.167; a network must remember across the sequence."""
-    if int(seq_len) < 2:
-        raise NbdlError(f"seq_len must be at least 2 steps, got {seq_len}")
-    _check(n, noise)
-    rng, T = _rng(seed), int(seq_len)
-    values = rng.uniform(0, 1, (n, T))
-    markers = np.zeros((n, T))
-    markers[np.arange(n), rng.integers(0, T // 2, n)] = 1
-    markers[np.arange(n), rng.integers(T // 2, T, n)] = 1
-    X = np.stack([values, markers], axis=-1).astype(np.float32)  # (n, steps, 2)
-    return X, (values * markers).sum(axis=1, keepdims=True).astype(np.float32), None
+_FLAT2 = lambda options: (2,)  # noqa: E731
+for _name, _generate, _help, _options in (
+    ("moons", toy.moons, "two interleaving half circles", (_n(), _noise(0.2))),
+    ("circles", toy.circles, "a small circle inside a large one", (_n(), _noise(0.1), Option(
+        "factor", 0.5, "the inner circle's radius, as a share of the outer's", low=0, high=1, low_open=True, high_open=True))),
+    ("xor", toy.xor, "points in a square, the class is whether x and y have the same sign", (_n(), _noise(0.1))),
+    ("spiral", toy.spiral, "arms of a spiral, one per class", (_n(), _noise(0.1), _classes(2))),
+    ("blobs", toy.blobs, "gaussian clouds around points on a circle, one per class", (_n(), _noise(1.0), _classes(3))),
+):
+    register(DataSet(_name, _toy(_generate), CLASSIFICATION, _help, _FLAT2,
+                     lambda options: options.get("classes", 2), _options, group="toy"))
 
 
-def _series(name: str) -> np.ndarray:
-    from statsmodels import datasets as sm  # imported here: statsmodels is slow to import
+# -- the real sets scikit-learn ships ---------------------------------------------------------------------
+def _sklearn(loader: str, task: str, images: bool = False) -> Callable[..., Dataset]:
+    def load(seed: int = 0, n: int | None = None) -> Dataset:
+        from sklearn import datasets as sk  # imported here: sklearn costs ~1.6 s to import
 
-    if name == "co2":  # weekly CO2 at Mauna Loa, 1958-2001; a few missing weeks are interpolated
-        return sm.co2.load_pandas().data["co2"].interpolate().to_numpy(dtype=np.float32)
-    return sm.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(dtype=np.float32)  # yearly, 1700-2008
-
-
-def windows(series: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Forecasting pairs relative to each window's last value: the window minus that value
-    (n, window, 1), the change to the next value (n, 1), and the last values (n,) to add back.
-    Relative values let a network forecast levels it never saw in training (a rising trend)."""
-    window = int(window)
-    if not 2 <= window < len(series) - 1:
-        raise NbdlError(f"window must be between 2 and {len(series) - 2} steps, got {window}")
-    X = np.lib.stride_tricks.sliding_window_view(series[:-1], window)
-    last = X[:, -1].copy()
-    return np.ascontiguousarray((X - last[:, None])[..., None]), (series[window:] - last)[:, None], last
-
-
-def forecast(name: str):
-    def load(n=None, noise=None, seed=0, window=None):
-        if noise is not None:
-            raise NbdlError(f"data set {name!r} takes no noise; options: n, window")
-        X, y, last = windows(_series(name), window or (52 if name == "co2" else 20))
-        keep = slice(None) if n is None else slice(-int(n), None)
-        return X[keep], y[keep], last[keep]
+        bunch = getattr(sk, loader)()
+        X = bunch.data.reshape(-1, 1, 8, 8) if images else bunch.data
+        names = [str(c) for c in getattr(bunch, "target_names", [])] or None
+        features = [str(f) for f in getattr(bunch, "feature_names", [])] or None
+        data = from_arrays(X, bunch.target.astype(np.float32) if task == REGRESSION else bunch.target, task=task,
+                           class_names=names if task == CLASSIFICATION else None, feature_names=features)
+        return subsample(data, n, seed) if n is not None else data
     return load
 
 
-def text(n: int | None = None, noise: float | None = None, seed: int = 0, seq_len: int = 64, chars: int = 100_000):
-    """Character-level text: Python's own documentation (``pydoc_data``, shipped with Python).
-    X holds windows of ``seq_len`` character codes, y the next character at every step."""
+def _subsample() -> Option:
+    return Option("n", None, "a random subsample of this many samples (default: all)", kind=INT, low=2, optional=True)
+
+
+for _name, _loader, _task, _help, _shape, _width in (
+    ("digits", "load_digits", CLASSIFICATION, "8x8 handwritten digits as 64 pixel values", (64,), 10),
+    ("digits_images", "load_digits", CLASSIFICATION, "8x8 handwritten digits as 1x8x8 images", (1, 8, 8), 10),
+    ("iris", "load_iris", CLASSIFICATION, "iris flowers: 4 measurements, 3 species", (4,), 3),
+    ("wine", "load_wine", CLASSIFICATION, "wines: 13 chemical measurements, 3 cultivars", (13,), 3),
+    ("breast_cancer", "load_breast_cancer", CLASSIFICATION, "breast tumours: 30 measurements, malignant or benign",
+     (30,), 2),
+    ("diabetes", "load_diabetes", REGRESSION, "diabetes progression after a year from 10 measurements", (10,), 1),
+):
+    register(DataSet(_name, _sklearn(_loader, _task, images=len(_shape) == 3), _task, _help,
+                     lambda options, shape=_shape: shape, lambda options, width=_width: width, (_subsample(),),
+                     samples=lambda options: None, group="real"))
+
+
+# -- sequences --------------------------------------------------------------------------------------------
+def _adding(seed: int = 0, n: int = 10000, seq_len: int = 50) -> Dataset:
+    X, y = series.adding(n, seq_len, seed)
+    return from_arrays(X, y, task=REGRESSION)
+
+
+register(DataSet(
+    "adding", _adding, REGRESSION, "the adding problem: sum the two marked values of a long sequence",
+    lambda options: (options["seq_len"], 2), lambda options: 1,
+    (Option("n", 10000, "number of sequences", kind=INT, low=2),
+     Option("seq_len", 50, "steps of each sequence", kind=INT, low=2)), group="sequence"))
+
+
+def _forecast(name: str) -> Callable[..., Dataset]:
+    def load(seed: int = 0, n: int | None = None, window: int = 20) -> Dataset:
+        X, y, last = series.windows(series.series(name), window)
+        if n is not None:  # the last n windows: the split keeps time order
+            if n > len(X):
+                raise NbdlError(f"{name} has {len(X)} windows of {window} steps; ask for {spell('n')} <= {len(X)}")
+            X, y, last = X[-n:], y[-n:], last[-n:]
+        data = from_arrays(X, y, task=REGRESSION)
+        data.offset = last
+        return data
+    return load
+
+
+for _name, _help, _window in (("co2", "weekly CO2 at Mauna Loa, 1958-2001: forecast the next week", 52),
+                              ("sunspots", "yearly sunspot activity, 1700-2008: forecast the next year", 20)):
+    register(DataSet(
+        _name, _forecast(_name), REGRESSION, _help, lambda options: (options["window"], 1), lambda options: 1,
+        (Option("n", None, "the last n windows only (default: all)", kind=INT, low=2, optional=True),
+         Option("window", _window, "steps of history in each forecasting window", kind=INT, low=2)),
+        samples=lambda options: None, group="sequence", ordered=True))
+
+
+def _text(seed: int = 0, n: int | None = None, seq_len: int = 64, chars: int = 100_000) -> Dataset:
+    X, y, vocabulary = series.text(seq_len, chars)
+    if n is not None:
+        X, y = X[:n], y[:n]
+    return from_arrays(X, y, task=CLASSIFICATION, n_classes=len(vocabulary), class_names=vocabulary)
+
+
+def _vocabulary(options: dict[str, Any]) -> int:
     import pydoc_data.topics as topics
 
-    if noise is not None:
-        raise NbdlError("data set 'text' takes no noise; options: n, seq_len, chars")
-    corpus = "".join(topics.topics[key] for key in sorted(topics.topics))[: int(chars)]
-    vocabulary = sorted(set(corpus))
-    codes = np.array([vocabulary.index(c) for c in corpus], dtype=np.int64) if len(vocabulary) < 2 else \
-        np.searchsorted(np.array(vocabulary), np.array(list(corpus)))
-    T = int(seq_len)
-    if not 2 <= T < len(codes) // 2:
-        raise NbdlError(f"seq_len must be between 2 and {len(codes) // 2 - 1}, got {seq_len}")
-    count = (len(codes) - 1) // T
-    X = codes[: count * T].reshape(count, T)
-    y = codes[1: count * T + 1].reshape(count, T)
-    if n is not None:
-        X, y = X[: int(n)], y[: int(n)]
-    return X, y, vocabulary
+    corpus = "".join(topics.topics[key] for key in sorted(topics.topics))[: options.get("chars", 100_000)]
+    return len(set(corpus))
 
 
-# Sequence sets: (X, y) of regression targets. Forecasting windows keep their time order in the split.
-SEQUENCES = {"adding": adding, "co2": forecast("co2"), "sunspots": forecast("sunspots")}
-ORDERED = {"co2", "sunspots"}
-
-REAL = {
-    "digits": _sklearn("load_digits"),
-    "digits_images": _sklearn("load_digits"),
-    "iris": _sklearn("load_iris"),
-    "wine": _sklearn("load_wine"),
-    "breast_cancer": _sklearn("load_breast_cancer"),
-    "diabetes": _sklearn("load_diabetes"),
-}
-REGRESSION = {"diabetes"}
-# The output width a network needs for each set: classes, or target columns for regression.
-WIDTHS = {"digits": 10, "digits_images": 10, "iris": 3, "wine": 3, "breast_cancer": 2, "diabetes": 1,
-          "moons": 2, "circles": 2, "xor": 2, "spiral": 2, "blobs": 3, "adding": 1, "co2": 1, "sunspots": 1}
-NAMES = sorted({*TOY, *REAL, *SEQUENCES, "text"})
+register(DataSet(
+    "text", _text, CLASSIFICATION, "characters of Python's own documentation: predict the next one at every step",
+    lambda options: (options["seq_len"],), _vocabulary,
+    (Option("n", None, "the first n windows only (default: all)", kind=INT, low=2, optional=True),
+     Option("seq_len", 64, "characters in each window", kind=INT, low=2),
+     Option("chars", 100_000, "characters of the corpus to use", kind=INT, low=100, high=10_000_000)),
+    samples=lambda options: options["chars"] // options["seq_len"], group="sequence", tokens=True))
 
 
-def check_name(name: str) -> str:
-    key = str(name).lower().replace("-", "_")
-    if key not in TOY and key not in REAL and key not in SEQUENCES and key != "text":
-        raise unknown("data set", name, NAMES)
-    return key
+# -- the user's own data -------------------------------------------------------------------------------
+USER_OPTIONS = (
+    Option("target", None, "the column of a DataFrame to predict", kind=TEXT, optional=True, metavar="COLUMN"),
+    Option("task", None, "what the targets are (default: integers and text are classes, decimals regression)",
+           kind=CHOICE, choices=TASKS, optional=True),
+)
 
 
-SHAPES = {"digits": (64,), "digits_images": (1, 8, 8), "iris": (4,), "wine": (13,), "breast_cancer": (30,),
-          "diabetes": (10,), "adding": (0, 2), "co2": (0, 1), "sunspots": (0, 1), "text": (0,)}
-
-
-def sample_shape(name: str) -> tuple[int, ...]:
-    """The shape of one sample of the built-in set ``name``."""
-    return SHAPES.get(check_name(name), (2,))
-
-
-def output_width(name: str, options: dict | None = None) -> int:
-    """The output width a network needs for the built-in set ``name`` with these options."""
-    key = check_name(name)
-    if key == "text":
-        return len(text(**{k: v for k, v in (options or {}).items() if k in ("seq_len", "chars")})[2])
-    return int((options or {}).get("classes", WIDTHS[key])) if key in ("spiral", "blobs") else WIDTHS[key]
+def as_dataset(data: Any, y: Any = None, seed: int = 0, target: str | None = None, task: str | None = None,
+               **options: Any) -> Dataset:
+    """Whatever the user gave as data: a Dataset, a built-in name, (X, y), X with y, or a DataFrame."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, str):
+        if target is not None or task is not None:
+            raise NbdlError(f"{spell('target')} and {spell('task')} are for your own data; "
+                            f"the data set {data!r} knows its targets")
+        return load(data, seed=seed, **options)
+    if options:
+        raise NbdlError(f"{', '.join(spell(k) for k in sorted(options))} are options of the built-in data sets; "
+                        "your own data takes none of them")
+    if data is None:
+        raise NbdlError(f"no data given; name a data set ({', '.join(names())}) or give your own: data=(X, y)")
+    if is_frame(data):
+        if target is None:
+            raise NbdlError(f"a DataFrame needs {spell('target', 'COLUMN', data_option=True)}, the column to predict")
+        return from_frame(data, target, task=task)
+    if y is None and isinstance(data, (tuple, list)) and len(data) == 2:
+        data, y = data
+    if y is None:
+        raise NbdlError("give the targets too: " + ("--y VARIABLE, or a variable holding (X, y)" if spelling() == "magic"
+                                                   else "data=(X, y)"))
+    return from_arrays(data, y, task=task)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from .data import CLASSIFICATION
 from .errors import NbdlError
+from .layers import shape_text
+from .tasks import CLASSIFICATION
 
 
 @dataclass
@@ -34,9 +35,16 @@ def decision_grid(run, resolution: int = 50, margin: float = 0.25) -> Grid | Non
 
 @dataclass
 class LayerRow:
-    name: str          # the layer's text form, or its module class for other modules
+    name: str          # the layer's text form
     output_shape: tuple[int, ...]
     parameters: int
+    kind: str = ""     # the layer's type: dense, conv, ...
+    color: str = "#e5e5e5"  # its colour in the network drawing, declared by the layer
+
+    @property
+    def shape_text(self) -> str:
+        """``16``, ``8 x 8 x 16``, ``seq x 1`` (a sequence of any length), ``tokens``."""
+        return " x ".join(shape_text(self.output_shape).replace(" ", "").split("x"))
 
 
 def summary(network) -> list[LayerRow]:
@@ -49,13 +57,12 @@ def summary(network) -> list[LayerRow]:
         if layer.type != "input":
             module = next(modules, None)
             count = _count(module) if module is not None else 0
-        rows.append(LayerRow(layer.to_text(), shape, count))
+        rows.append(LayerRow(layer.to_text(), shape, count, layer.type, layer.color))
     return rows
 
 
 def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
-
 
 
 def first_filters(model: nn.Module):
@@ -94,11 +101,9 @@ def feature_maps(run, sample) -> list[tuple[str, np.ndarray]]:
 def augmented_samples(run, count: int = 8, draws: int = 3) -> tuple[np.ndarray, list[np.ndarray]]:
     """The first ``count`` training samples and ``draws`` augmented versions of them, in the data's
     own units, drawn from a copy of the run's augmentation (the run's own draws are untouched)."""
-    import copy
-
-    if run._augment is None:
+    if run.augmenter is None:
         raise NbdlError("this run has no augmentation; set augment='flip,rotate(10),...'")
-    augmenter = copy.deepcopy(run._augment)
+    augmenter = run.augmenter.copy()
     X = run.data.train.X[:count]
     unscale = lambda t: t.detach().cpu().numpy() * run.data.std + run.data.mean  # noqa: E731
     return unscale(X), [unscale(augmenter(X)) for _ in range(draws)]
@@ -112,7 +117,7 @@ def forecast(run, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
         raise NbdlError(f"{data.name!r} is not a forecasting data set; try data='co2' or 'sunspots'")
     part = run.data.part(split)
     rows = run.data.indices[split]
-    predicted = run.data.untransform_target(run._outputs(part.X))[:, 0] + data.offset[rows]
+    predicted = run.data.untransform_target(run.outputs(part.X))[:, 0] + data.offset[rows]
     actual = run.data.untransform_target(part.y)[:, 0] + data.offset[rows]
     return predicted, actual
 
@@ -123,7 +128,7 @@ def sample_text(run, start: str = "The ", length: int = 200, temperature: float 
     import torch
 
     vocabulary = run.dataset.class_names
-    if not run.dataset.options.get("tokens") or not vocabulary:
+    if not run.dataset.tokens or not vocabulary:
         raise NbdlError("sample_text needs a run on data='text' (characters as tokens)")
     if temperature <= 0:
         raise NbdlError(f"temperature must be > 0, got {temperature}")
@@ -135,6 +140,6 @@ def sample_text(run, start: str = "The ", length: int = 200, temperature: float 
     generator = torch.Generator().manual_seed(seed)
     for _ in range(int(length)):
         x = torch.tensor([codes[-window:]], dtype=torch.float32, device=run.device)
-        logits = run._outputs(x)[0, -1] / temperature  # the last step's prediction
+        logits = run.outputs(x)[0, -1] / temperature  # the last step's prediction
         codes.append(int(torch.multinomial(torch.softmax(logits.float().cpu(), -1), 1, generator=generator)))
     return "".join(vocabulary[c] for c in codes)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .errors import NbdlError
-from .registry import Registry
+from .options import Option
+from .registry import Entry, Registry
 
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
@@ -24,26 +24,22 @@ def _scheme(fill_weight):
     return apply
 
 
-def _normal(std: float = 0.01):
-    if std <= 0:
-        raise NbdlError(f"normal init needs std > 0, got {std}")
-    return _scheme(lambda w: nn.init.normal_(w, 0.0, std))
-
-
-registry = Registry(
-    "initialization",
-    {
-        "default": lambda: (lambda model: None),  # PyTorch's own per-layer defaults
-        "xavier": lambda: _scheme(nn.init.xavier_uniform_),
-        "kaiming": lambda: _scheme(lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu")),
-        "normal": _normal,
-        # Every unit of a layer starts the same and so stays the same: the symmetry problem.
-        "zeros": lambda: _scheme(nn.init.zeros_),
-    },
-    aliases={"glorot": "xavier", "he": "kaiming", "zero": "zeros"},
-)
+registry: Registry[Entry] = Registry("initialization")
+for entry, aliases in (
+    (Entry("default", lambda: (lambda model: None), help="PyTorch's own per-layer defaults"), ()),
+    (Entry("xavier", lambda: _scheme(nn.init.xavier_uniform_),
+           help="Glorot and Bengio (2010): keeps the signal's variance for tanh and sigmoid"), ("glorot",)),
+    (Entry("kaiming", lambda: _scheme(lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu")),
+           help="He et al. (2015): keeps the signal's variance through ReLU layers"), ("he",)),
+    (Entry("normal", lambda std=0.01: _scheme(lambda w: nn.init.normal_(w, 0.0, std)),
+           (Option("std", 0.01, "the standard deviation of the weights", low=0, low_open=True),),
+           help="weights drawn from N(0, std^2)"), ()),
+    # Every unit of a layer starts the same and so stays the same: the symmetry problem.
+    (Entry("zeros", lambda: _scheme(nn.init.zeros_), help="all weights 0: every unit stays the same"), ("zero",)),
+):
+    registry.add(entry.name, entry, aliases)
 
 
 def initialize(model: nn.Module, scheme: str = "default") -> None:
     """Re-initialize every linear and convolution layer of ``model`` in place."""
-    registry.get(scheme)(model)
+    registry.make(scheme)(model)

@@ -7,8 +7,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .data import CLASSIFICATION, REGRESSION
-from .errors import NbdlError, unknown
+from .errors import NbdlError, spell
+from .registry import Registry
+from .tasks import CLASSIFICATION, REGRESSION
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Loss:
     name: str
     task: str
     fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    help: str = ""
 
     def __call__(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if logits.dim() == 3 and self.name == "cross_entropy":  # (batch, steps, classes): every step counts
@@ -44,13 +46,15 @@ def _bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits[:, 0], target.to(logits.dtype))
 
 
-LOSSES = {
-    "cross_entropy": Loss("cross_entropy", CLASSIFICATION, F.cross_entropy),
-    "bce": Loss("bce", CLASSIFICATION, _bce),
-    "mse": Loss("mse", REGRESSION, F.mse_loss),
-    "mae": Loss("mae", REGRESSION, F.l1_loss),
-    "huber": Loss("huber", REGRESSION, F.huber_loss),
-}
+registry: Registry[Loss] = Registry("loss")
+for loss, aliases in (
+    (Loss("cross_entropy", CLASSIFICATION, F.cross_entropy, "softmax cross-entropy on the class scores"), ("ce",)),
+    (Loss("bce", CLASSIFICATION, _bce, "binary cross-entropy of one sigmoid output (two classes)"), ()),
+    (Loss("mse", REGRESSION, F.mse_loss, "mean squared error"), ()),
+    (Loss("mae", REGRESSION, F.l1_loss, "mean absolute error"), ("l1_loss",)),
+    (Loss("huber", REGRESSION, F.huber_loss, "squared error for small errors, absolute for large ones"), ()),
+):
+    registry.add(loss.name, loss, aliases)
 
 
 def choose(name: str | None, task: str, output_width: int, target_width: int,
@@ -66,17 +70,16 @@ def choose(name: str | None, task: str, output_width: int, target_width: int,
             "layers with 'sequences' so the dense layers see every step"
         )
     if name is not None:
-        if name not in LOSSES:
-            raise unknown("loss", name, LOSSES)
-        loss = LOSSES[name]
+        loss = registry.get(name)
+        name = loss.name
         if loss.task != task:
-            raise NbdlError(f"loss {name!r} is for {loss.task} but the data is {task}; "
-                            f"choose one of: {', '.join(k for k, v in LOSSES.items() if v.task == task)}")
+            raise NbdlError(f"{spell('loss')} {name!r} is for {loss.task} but the data is {task}; "
+                            f"choose one of: {', '.join(r.name for r in registry.records() if r.task == task)}")
     if task == CLASSIFICATION:
         if output_width == target_width and (name is None or name == "cross_entropy"):
-            return LOSSES["cross_entropy"]
+            return registry.get("cross_entropy")
         if output_width == 1 and target_width == 2 and name in (None, "bce"):
-            return LOSSES["bce"]
+            return registry.get("bce")
         raise NbdlError(
             f"the network's output has {output_width} unit(s) but the data has {target_width} classes; "
             f"end the network with 'dense {target_width} softmax'"
@@ -87,4 +90,4 @@ def choose(name: str | None, task: str, output_width: int, target_width: int,
             f"the network's output has {output_width} unit(s) but the data has {target_width} target column(s); "
             f"end the network with 'dense {target_width}'"
         )
-    return LOSSES[name or "mse"]
+    return registry.get(name or "mse")

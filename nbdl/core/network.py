@@ -8,9 +8,13 @@ from typing import Any, Iterable, Sequence
 import torch
 from torch import nn
 
-from . import activations
-from .errors import NbdlError, unknown
-from .layers import LAYERS, Activation, Dense, Dropout, Input, Layer, Shape, shape_text
+from . import activations, limits
+from .errors import NbdlError
+from .layers import Activation, Dense, Dropout, Input, Layer, Shape, registry, shape_text
+
+# Bytes a parameter costs while training: its value, its gradient, two optimizer moments, and the
+# copies kept aside for a restore, in float32.
+BYTES_PER_PARAMETER = 4 * 6
 
 # A word, or a word with a parenthesised argument list that may hold spaces: "leaky_relu(0.1, 2)".
 _WORD = re.compile(r"[^\s(]+\([^)]*\)|\S+")
@@ -20,15 +24,11 @@ def parse_line(text: str, line: int | None = None) -> Layer:
     """One line of the text form, such as ``dense 16 relu``, as a layer spec."""
     words = _WORD.findall(text)
     where = f"line {line}: " if line is not None else ""
-    kind = words[0].lower()
-    if kind not in LAYERS:
-        raise NbdlError(f"{where}unknown layer {words[0]!r}; choose one of: {', '.join(sorted(LAYERS))}")
-    args = [w for w in words[1:] if "=" not in w]
-    options = dict(w.split("=", 1) for w in words[1:] if "=" in w)
     try:
-        layer = LAYERS[kind].from_words(args, options)
+        layer = registry.get(words[0]).from_words(words[1:])
     except NbdlError as error:
-        raise NbdlError(f"{where}{error} (in '{text.strip()}')") from None
+        detail = f" (in '{text.strip()}')" if len(words) > 1 else ""
+        raise NbdlError(f"{where}{error}{detail}") from None
     layer.line = line
     return layer
 
@@ -84,6 +84,28 @@ class NetworkSpec:
                 layers.append(Dropout(rate))
         return NetworkSpec(layers)
 
+    def fitted(self, sample_shape: Shape, width: int, classes: bool, tokens: bool = False) -> "NetworkSpec":
+        """This spec made to take samples of ``sample_shape`` and give ``width`` outputs: its input
+        line set to the data, a 'flatten' before the first dense layer after image layers, and its
+        last dense layer resized (softmax for classes, linear for numbers). Every other layer and
+        option stays as it was."""
+        layers = [layer for layer in self.layers if not isinstance(layer, Input)]
+        start = Input.for_data(sample_shape, tokens)
+        if len(sample_shape) == 3:
+            first_dense = next((i for i, l in enumerate(layers) if isinstance(l, Dense)), None)
+            flat = any(l.type in ("flatten", "globalavgpool") for l in layers[:first_dense])
+            if first_dense is not None and not flat:
+                layers.insert(first_dense, registry.get("flatten")())
+        if layers and isinstance(layers[-1], Dense):
+            head = layers[-1]
+            activation = ("softmax" if classes else "linear") if \
+                activations.registry.canonical(head.activation) in (*activations.OUTPUT_ACTIVATIONS, "linear") \
+                else head.activation
+            layers[-1] = Dense(width, activation)
+        else:
+            layers.append(Dense(width, "softmax" if classes else "linear"))
+        return NetworkSpec([start, *layers])
+
     @property
     def input_shape(self) -> Shape | None:
         first = self.layers[0]
@@ -101,21 +123,42 @@ class NetworkSpec:
             result.append(shape)
         return result
 
-    def build(self, input_shape: Shape | None = None) -> "Network":
-        """Check every shape, then make the module. ``input_shape`` is needed without an input line."""
+    def parameter_counts(self, input_shape: Shape | None = None) -> list[int]:
+        """Parameters of each layer, counted on the meta device (nothing is allocated)."""
+        shapes = self.shapes(input_shape)
+        shape, counts = self._start_shape(input_shape), []
+        for layer, out in zip(self.layers, shapes):
+            with torch.device("meta"):
+                counts.append(sum(p.numel() for p in self._make(layer, shape).parameters()))
+            shape = out
+        return counts
+
+    def build(self, input_shape: Shape | None = None, device: str = "cpu") -> "Network":
+        """Check every shape and that the weights fit in memory, then make the module.
+        ``input_shape`` is needed without an input line."""
+        counts = self.parameter_counts(input_shape)
+        biggest = max(range(len(counts)), key=counts.__getitem__)
+        limits.check_memory(sum(counts) * BYTES_PER_PARAMETER,
+                            f"training this network ({sum(counts):,} parameters, {counts[biggest]:,} of them in "
+                            f"{_where(self.layers[biggest])}'{self.layers[biggest].to_text()}')",
+                            "make the layers smaller", device)
         shapes = self.shapes(input_shape)
         shape = self._start_shape(input_shape)
         blocks = []
         for layer, out in zip(self.layers, shapes):
             if not isinstance(layer, Input):
-                try:
-                    blocks.append(layer.build(shape))
-                except (RuntimeError, MemoryError) as error:  # e.g. weights too large to allocate
-                    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-                    raise NbdlError(f"{_where(layer)}cannot make '{layer.to_text()}' for input shape "
-                                    f"{shape_text(shape)}: {message}") from None
+                blocks.append(self._make(layer, shape))
             shape = out
         return Network(blocks, self, self._start_shape(input_shape), shapes[-1])
+
+    @staticmethod
+    def _make(layer: Layer, shape: Shape) -> nn.Module:
+        try:
+            return layer.build(shape)
+        except (RuntimeError, MemoryError) as error:  # e.g. weights too large to allocate
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise NbdlError(f"{_where(layer)}cannot make '{layer.to_text()}' for input shape "
+                            f"{shape_text(shape)}: {message}") from None
 
     def _start_shape(self, input_shape: Shape | None) -> Shape:
         own = self.input_shape
@@ -145,13 +188,7 @@ def _as_layer(layer: Layer | str | dict) -> Layer:
         return parse_line(layer)
     if isinstance(layer, dict):
         values = dict(layer)
-        kind = values.pop("type", None)
-        if kind not in LAYERS:
-            raise unknown("layer", kind, LAYERS)
-        try:
-            return LAYERS[kind](**values)
-        except TypeError as error:
-            raise NbdlError(f"bad fields for layer {kind!r}: {error}") from None
+        return registry.get(str(values.pop("type", None))).from_dict(values)
     raise NbdlError(f"cannot make a layer from {layer!r}; give a Layer, a line such as 'dense 16 relu', or a dict")
 
 
@@ -165,7 +202,7 @@ class Network(nn.Module):
         blocks = list(blocks)
         self.output_activation = _pop_output_activation(blocks, spec)
         self.layers = nn.Sequential(*blocks)
-        self.output = activations.get(self.output_activation or "linear")
+        self.output = activations.make(self.output_activation or "linear")
         self.spec = spec
         self.input_shape = tuple(input_shape)
         self.output_shape = tuple(output_shape)

@@ -6,21 +6,24 @@ from typing import Any, Iterable
 
 import torch
 
-from .errors import NbdlError, unknown
-from .registry import Registry
+from .errors import NbdlError, spell
+from .options import INT, Option
+from .registry import Entry, Registry
 
+# The Config settings an optimizer may take; each optimizer says which, with its own defaults.
 HYPERPARAMETERS = ("lr", "momentum", "betas", "eps", "weight_decay")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OptimizerKind:
     """How to make one optimizer: its torch class, fixed arguments and defaults for the rest."""
 
+    name: str
     cls: type[torch.optim.Optimizer]
     defaults: dict[str, Any]
     fixed: dict[str, Any] = field(default_factory=dict)
     full_batch: bool = False  # one step per epoch over the whole training set
-    description: str = ""
+    help: str = ""
     fusable: bool = True      # has a fused implementation (one kernel for all parameters)
 
     def settings(self, **given: Any) -> dict[str, Any]:
@@ -29,48 +32,45 @@ class OptimizerKind:
         extra = sorted(set(given) - set(self.defaults))
         if extra:
             raise NbdlError(
-                f"{self.description} takes no {', '.join(repr(e) for e in extra)}; "
-                f"it takes {', '.join(self.defaults)}"
+                f"optimizer {self.name!r} takes no {', '.join(spell(e) for e in extra)}; "
+                f"it takes {', '.join(spell(d) for d in self.defaults)}"
             )
         return {**self.defaults, **given, **self.fixed}
 
 
+registry: Registry[OptimizerKind] = Registry("optimizer")
+
+
+def register(kind: OptimizerKind, aliases: tuple[str, ...] = ()) -> OptimizerKind:
+    """Add an optimizer; the magic's --optimizer, the panel and the help list it from then on."""
+    unknown = sorted(set(kind.defaults) - set(HYPERPARAMETERS))
+    if unknown:
+        raise NbdlError(f"optimizer {kind.name!r} declares {', '.join(unknown)}; settings are: {', '.join(HYPERPARAMETERS)}")
+    return registry.add(kind.name, kind, aliases)
+
+
 _SGD = {"lr": 0.01, "momentum": 0.0, "weight_decay": 0.0}
 _MOMENTUM = {**_SGD, "momentum": 0.9}
-
-OPTIMIZERS: dict[str, OptimizerKind] = {
-    "gd": OptimizerKind(torch.optim.SGD, {**_SGD, "lr": 0.1}, full_batch=True,
-                        description="full-batch gradient descent 'gd'"),
-    "sgd": OptimizerKind(torch.optim.SGD, _SGD, description="stochastic gradient descent 'sgd'"),
-    "momentum": OptimizerKind(torch.optim.SGD, _MOMENTUM, description="SGD with momentum 'momentum'"),
-    "nesterov": OptimizerKind(torch.optim.SGD, _MOMENTUM, {"nesterov": True},
-                              description="SGD with Nesterov momentum 'nesterov'"),
-    "adam": OptimizerKind(torch.optim.Adam, {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
-                          description="'adam'"),
-    "adamw": OptimizerKind(torch.optim.AdamW, {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01},
-                           description="'adamw'"),
-    "adagrad": OptimizerKind(torch.optim.Adagrad, {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
-                             description="'adagrad'"),
-    "rmsprop": OptimizerKind(torch.optim.RMSprop, {"lr": 0.01, "momentum": 0.0, "eps": 1e-8, "weight_decay": 0.0},
-                             description="'rmsprop'", fusable=False),
-}
-_ALIASES = {"full_batch": "gd", "gradient_descent": "gd", "minibatch": "sgd", "mini_batch": "sgd"}
+_ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+register(OptimizerKind("gd", torch.optim.SGD, {**_SGD, "lr": 0.1}, full_batch=True,
+                       help="full-batch gradient descent: one step per epoch over all training data"),
+         ("full_batch", "gradient_descent"))
+register(OptimizerKind("sgd", torch.optim.SGD, _SGD, help="stochastic gradient descent on mini-batches "
+                       "(batch_size=1 for the classic one-sample SGD)"), ("minibatch", "mini_batch"))
+register(OptimizerKind("momentum", torch.optim.SGD, _MOMENTUM, help="SGD with momentum"))
+register(OptimizerKind("nesterov", torch.optim.SGD, _MOMENTUM, {"nesterov": True}, help="SGD with Nesterov momentum"))
+register(OptimizerKind("adam", torch.optim.Adam, _ADAM, help="Adam: momentum and per-weight step sizes"))
+register(OptimizerKind("adamw", torch.optim.AdamW, {**_ADAM, "weight_decay": 0.01},
+                       help="Adam with decoupled weight decay"))
+register(OptimizerKind("adagrad", torch.optim.Adagrad, {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
+                       help="per-weight step sizes that shrink with the squared gradients seen"))
+register(OptimizerKind("rmsprop", torch.optim.RMSprop, {"lr": 0.01, "momentum": 0.0, "eps": 1e-8, "weight_decay": 0.0},
+                       help="per-weight step sizes from a moving average of squared gradients", fusable=False))
 
 
 def kind(name: str) -> OptimizerKind:
     """The optimizer called ``name``, or the standard error listing the choices."""
-    key = str(name).lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in OPTIMIZERS:
-        raise unknown("optimizer", name, OPTIMIZERS)
-    return OPTIMIZERS[key]
-
-
-def canonical(name: str) -> str:
-    key = str(name).lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    kind(key)
-    return key
+    return registry.get(name)
 
 
 def make(name: str, params: Iterable[torch.nn.Parameter], **settings: Any) -> torch.optim.Optimizer:
@@ -95,31 +95,32 @@ def implementation(chosen: OptimizerKind, params: list[torch.nn.Parameter]) -> d
     return {"foreach": True}
 
 
+def names() -> list[str]:
+    return registry.names()
+
+
 # Schedules are stepped once per epoch. Each factory takes (optimizer, epochs, *numbers).
-def _step(optimizer, epochs, step_size=10, gamma=0.5):
-    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=int(step_size), gamma=gamma)
-
-
-def _cosine(optimizer, epochs, min_lr=0.0):
-    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(int(epochs), 1), eta_min=min_lr)
-
-
-def _plateau(optimizer, epochs, patience=5, factor=0.5):
-    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=int(patience), factor=factor)
-
-
-schedules = Registry(
-    "schedule",
-    {"none": lambda optimizer, epochs: None, "step": _step, "cosine": _cosine, "plateau": _plateau},
-    aliases={"reduce_on_plateau": "plateau", "constant": "none"},
-)
+schedules: Registry[Entry] = Registry("schedule")
+for entry, aliases in (
+    (Entry("none", lambda optimizer, epochs: None, help="a constant learning rate"), ("constant",)),
+    (Entry("step", lambda optimizer, epochs, step_size=10, gamma=0.5:
+           torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma),
+           (Option("step_size", 10, "epochs between two cuts", kind=INT, low=1),
+            Option("gamma", 0.5, "what each cut multiplies the rate by", low=0, high=1, low_open=True)),
+           help="multiply the rate by gamma every step_size epochs"), ()),
+    (Entry("cosine", lambda optimizer, epochs, min_lr=0.0:
+           torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(int(epochs), 1), eta_min=min_lr),
+           (Option("min_lr", 0.0, "the rate at the last epoch", low=0),),
+           help="from the rate down to min_lr along half a cosine over the fit's epochs"), ()),
+    (Entry("plateau", lambda optimizer, epochs, patience=5, factor=0.5:
+           torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=patience, factor=factor),
+           (Option("patience", 5, "epochs without improvement before a cut", kind=INT, low=0),
+            Option("factor", 0.5, "what each cut multiplies the rate by", low=0, high=1, low_open=True, high_open=True)),
+           help="cut the rate when the validation loss stops improving"), ("reduce_on_plateau",)),
+):
+    schedules.add(entry.name, entry, aliases)
 
 
 def make_schedule(spec: str | None, optimizer: torch.optim.Optimizer, epochs: int) -> Any:
     """A scheduler such as ``"step(10, 0.5)"``, ``"cosine"`` or ``"plateau(5, 0.5)"``; None for none."""
-    return schedules.get(spec or "none", optimizer, epochs)
-
-
-def names() -> list[str]:
-    return sorted(OPTIMIZERS)
-
+    return schedules.make(spec or "none", optimizer, epochs)

@@ -1,68 +1,137 @@
-"""Plain name -> factory maps with one lookup that parses arguments and names unknown entries.
+"""Registries: one shape for every named thing (activations, initializations, optimizers,
+schedules, losses, layers, augmentations, data sets): a map from name to record, one lookup, and
+the standard error for an unknown name that lists the choices.
 
-A registry entry is called with the positional arguments written after its name, so the strings
-``"leaky_relu(0.1)"`` and ``"normal(0.05)"`` are the same in the text form, the magic's flags, the
-panel's controls and a JSON config.
+A record that is made from a name with numbers, such as ``"leaky_relu(0.1)"`` or
+``"step(10, 0.5)"``, is an ``Entry``: its factory and its declared parameters, so the numbers are
+checked (range, whole or not) before anything is made. The same strings work in the text form,
+the magic's flags, the panel's controls and a JSON config.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from .errors import NbdlError, unknown
+from .options import Option
 
-_CALL = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?\s*$")
+_CALL = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?\s*$", re.S)
+R = TypeVar("R")
 
 
-def parse_call(text: str) -> tuple[str, list[float]]:
-    """Split ``"name(1, 2.5)"`` into ``("name", [1.0, 2.5])``; a bare name has no arguments."""
-    match = _CALL.match(text)
+def parse_call(text: str) -> tuple[str, list[Any]]:
+    """Split ``"name(1, 2.5)"`` into ``("name", [1, 2.5])``; a bare name has no arguments."""
+    match = _CALL.match(str(text))
     if not match:
         raise NbdlError(f"cannot read {text!r}; write a name, optionally with numbers: 'leaky_relu(0.1)'")
-    name, inner = match.group(1).lower().replace("-", "_"), match.group(2)
-    args: list[float] = []
+    name, inner = normal(match.group(1)), match.group(2)
+    args: list[Any] = []
     if inner and inner.strip():
         for part in inner.split(","):
+            word = part.strip()
             try:
-                args.append(float(part))
+                args.append(int(word))
             except ValueError:
-                raise NbdlError(f"cannot read {part.strip()!r} in {text!r}; arguments must be numbers") from None
+                try:
+                    args.append(float(word))
+                except ValueError:
+                    raise NbdlError(f"cannot read {word!r} in {text!r}; arguments must be numbers") from None
     return name, args
 
 
-class Registry:
-    """A dict of factories with a ``get`` that accepts a name, a ``name(args)`` string or an object."""
+def normal(name: str) -> str:
+    """Names are matched without case, and ``-`` reads as ``_``."""
+    return str(name).strip().lower().replace("-", "_")
 
-    def __init__(self, kind: str, entries: dict[str, Callable[..., Any]], aliases: dict[str, str] | None = None):
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """A record made by calling ``make(*extra, *numbers)``; ``params`` declares the numbers."""
+
+    name: str
+    make: Callable[..., Any]
+    params: tuple[Option, ...] = ()
+    help: str = ""
+
+    def synopsis(self) -> str:
+        """``leaky_relu(slope=0.01)``: the name and its numbers with their defaults."""
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{p.name}={p.default_text()}' for p in self.params)})"
+
+
+class Registry(Generic[R]):
+    """Name -> record. ``get`` finds a record by name (aliases resolved); ``parse`` also checks
+    the numbers written after the name; ``make`` builds an ``Entry`` from such a string."""
+
+    def __init__(self, kind: str):
         self.kind = kind
-        self.entries = dict(entries)
-        self.aliases = dict(aliases or {})
+        self._records: dict[str, R] = {}
+        self._aliases: dict[str, str] = {}
+
+    def add(self, name: str, record: R, aliases: tuple[str, ...] = ()) -> R:
+        """Register ``record`` under ``name`` (and its aliases); returns the record."""
+        key = normal(name)
+        if key in self._aliases:
+            raise NbdlError(f"{self.kind} {name!r} is already an alias of {self._aliases[key]!r}")
+        self._records[key] = record
+        for alias in aliases:
+            self._aliases[normal(alias)] = key
+        return record
 
     def names(self) -> list[str]:
-        return sorted(self.entries)
+        return sorted(self._records)
 
-    def canonical(self, text: str) -> str:
-        """The registered name for ``text`` (aliases resolved), or the standard error."""
-        name, _ = parse_call(text)
-        name = self.aliases.get(name, name)
-        if name not in self.entries:
-            raise unknown(self.kind, text, self.entries)
-        return name
+    def records(self) -> list[R]:
+        return [self._records[name] for name in self.names()]
 
-    def get(self, spec: Any, *extra: Any, **kwargs: Any) -> Any:
-        """Build the entry ``spec`` names; a non-string is returned as it is."""
-        if not isinstance(spec, str):
-            return spec
-        name, args = parse_call(spec)
-        factory = self.entries[self.canonical(name)]
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, name: object) -> bool:
         try:
-            return factory(*extra, *args, **kwargs)
-        except TypeError as error:
-            raise NbdlError(f"wrong arguments for {self.kind} {spec!r}: {error}") from None
-
-    def __contains__(self, name: str) -> bool:
-        try:
-            self.canonical(name)
+            self.canonical(str(name))
         except NbdlError:
             return False
         return True
+
+    def canonical(self, text: str) -> str:
+        """The registered name for ``text`` (arguments ignored, aliases resolved), or the standard error."""
+        name, _ = parse_call(text)
+        name = self._aliases.get(name, name)
+        if name not in self._records:
+            raise unknown(self.kind, text, self._records)
+        return name
+
+    def get(self, text: str) -> R:
+        """The record ``text`` names."""
+        return self._records[self.canonical(text)]
+
+    def parse(self, text: str) -> tuple[R, list[Any]]:
+        """The record and its checked numbers, for a string such as ``"step(10, 0.5)"``."""
+        record = self.get(text)
+        _, args = parse_call(text)
+        params: tuple[Option, ...] = getattr(record, "params", ())
+        if len(args) > len(params):
+            allowed = f"at most {len(params)} number(s): {record.synopsis()}" if params else "no numbers"
+            raise NbdlError(f"{self.kind} {text.strip()!r} takes {allowed}")
+        return record, [p.check(a, subject=f"{self.kind} {text.strip()!r}: {p.name}") for p, a in zip(params, args)]
+
+    def check(self, text: str) -> str:
+        """``text`` when it names a record with fitting numbers; else the error saying why."""
+        self.parse(text)
+        return text
+
+    def make(self, spec: Any, *extra: Any) -> Any:
+        """Build the entry ``spec`` names with its numbers; a non-string is returned as it is."""
+        if not isinstance(spec, str):
+            return spec
+        record, args = self.parse(spec)
+        return record.make(*extra, *args)
+
+    def synopses(self) -> list[str]:
+        return [getattr(r, "synopsis", lambda: n)() for n, r in zip(self.names(), self.records())]

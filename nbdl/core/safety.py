@@ -7,23 +7,19 @@ from typing import Any
 
 import torch
 
+from .callbacks import GUARD, Callback
+from .errors import spell
+from .optimizers import kind as optimizer_kind
+
 # How often (in steps) the weights and optimizer state are copied aside. A copy of a small
 # network costs a few tens of microseconds, so this is well under 1% of the training time.
 SNAPSHOT_EVERY = 50
 
 
-class GoodState:
-    """A copy of the model and optimizer state from a step whose loss was finite."""
+class Snapshot:
+    """A copy of the model's and optimizer's state at one step."""
 
-    def __init__(self) -> None:
-        self.step = -1
-        self.model: dict[str, torch.Tensor] | None = None
-        self.optimizer: dict[str, Any] | None = None
-
-    def due(self, step: int) -> bool:
-        return self.model is None or step - self.step >= SNAPSHOT_EVERY
-
-    def take(self, run: Any) -> None:
+    def __init__(self, run: Any) -> None:
         self.step = run.global_step
         self.model = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         self.optimizer = copy.deepcopy(run.optimizer.state_dict())
@@ -34,16 +30,60 @@ class GoodState:
         run.global_step = self.step
 
 
-def divergence_message(value: float, run: Any, good_step: int) -> str:
+class DivergenceGuard(Callback):
+    """Checks the loss after each step (every ``every`` steps on an accelerator, where reading a
+    value waits for the device). When it is NaN or infinite, the weights and optimizer state go
+    back to the last good copy (taken every ``SNAPSHOT_EVERY`` steps, and when the fit starts) and
+    the run halts as ``diverged`` with advice."""
+
+    order = GUARD
+
+    def __init__(self, every: int = 1):
+        self.every = every
+        self.good: Snapshot | None = None       # weights that gave a finite loss (or the fit's start)
+        self.candidate: Snapshot | None = None  # weights after a step, good once a later loss is finite
+
+    def on_fit_start(self, run):
+        self.good, self.candidate, self.at_start = Snapshot(run), None, True
+
+    def on_batch_end(self, run, logs):
+        step = logs["step"]
+        if step % self.every:
+            return
+        value = logs["loss"].item()
+        if not math.isfinite(value):
+            self.good.restore(run)
+            run.halt("diverged", advice(value, run, step, self.good.step, self.at_start))
+            return
+        if self.candidate is not None:  # the weights after that step gave finite losses since
+            self.good, self.candidate, self.at_start = self.candidate, None, False
+        if step - self.good.step >= SNAPSHOT_EVERY:
+            self.candidate = Snapshot(run)
+
+
+def suggested_lr(lr: float, default: float) -> float:
+    """A learning rate to try after a divergence: a tenth of ``lr``, or the optimizer's own default
+    when ``lr`` was far above it (after lr=1e6, 1e5 would blow up too)."""
+    return default if lr > 100 * default else lr / 10
+
+
+def _short(number: float) -> float:
+    """``number`` rounded to the digits ``:g`` shows, so that it prints as 0.3, not 0.30000000000000004."""
+    return float(f"{number:g}")
+
+
+def advice(value: float, run: Any, failed_step: int, good_step: int, at_start: bool) -> str:
     kind = "NaN" if math.isnan(value) else "infinite"
     lr = run.optimizer.param_groups[0]["lr"]
-    hints = [f"a lower learning rate (lr={lr:g} now, try {lr / 10:g})"]
+    optimizer = optimizer_kind(run.config.optimizer)
+    suggestion = suggested_lr(lr, optimizer.defaults["lr"])
+    hints = [f"a lower learning rate ({spell('lr', _short(lr))} now, try {suggestion:g})"]
     if not run.config.standardize:
-        hints.append("standardized inputs (standardize=True)")
+        hints.append(f"standardized inputs ({spell('standardize')})")
     if run.config.l1 or run.config.l2:
-        hints.append("smaller l1/l2")
-    if run.config.optimizer != "adam":
-        hints.append("an adaptive optimizer such as optimizer='adam'")
-    return (f"the loss became {kind} at epoch {run.epoch + 1}, step {run.global_step + 1}; training stopped and the "
-            f"weights and optimizer state went back to step {good_step}, the last good state. Try "
-            + ", or ".join(hints))
+        hints.append(f"smaller {spell('l1')}/{spell('l2')}")
+    if optimizer.name != "adam":
+        hints.append(f"an adaptive optimizer such as {spell('optimizer', 'adam')}")
+    where = (f"where this fit started (step {good_step})" if at_start else f"step {good_step}, the last good state")
+    return (f"the loss became {kind} at epoch {run.epoch + 1}, step {failed_step}; training stopped and the weights "
+            f"and optimizer state went back to {where}. Try " + ", or ".join(hints))

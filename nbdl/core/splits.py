@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import CLASSIFICATION, Dataset, _check_finite, _to_numpy
-from .errors import NbdlError
+from .data import Dataset, check_finite, to_numpy
+from .errors import NbdlError, spell
+from .tasks import CLASSIFICATION
 
 
 @dataclass
@@ -23,10 +24,11 @@ class Part:
 
 
 def _fractions(val: float, test: float) -> None:
-    problems = [f"{name} must be in [0, 1), got {v}" for name, v in (("val_split", val), ("test_split", test))
+    problems = [f"{spell(name)} must be in [0, 1), got {v}" for name, v in (("val_split", val), ("test_split", test))
                 if not 0 <= v < 1]
     if not problems and val + test >= 1:
-        problems.append(f"val_split + test_split must leave data to train on, got {val} + {test} = {val + test:g}")
+        problems.append(f"{spell('val_split')} + {spell('test_split')} must leave data to train on, "
+                        f"got {val} + {test} = {val + test:g}")
     if problems:
         raise NbdlError("; ".join(problems))
 
@@ -34,7 +36,7 @@ def _fractions(val: float, test: float) -> None:
 def _indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.ndarray, ...]:
     """Shuffled indices of the three parts; classes keep their shares in each part."""
     rng = np.random.default_rng(seed)
-    if dataset.options.get("ordered"):  # a time series: train on the past, validate and test on what follows
+    if dataset.ordered:  # a time series: train on the past, validate and test on what follows
         n = len(dataset)
         n_test, n_val = int(round(test * n)), int(round(val * n))
         train_end = n - n_val - n_test
@@ -63,17 +65,20 @@ class Splits:
         train_idx, val_idx, test_idx = _indices(dataset, val, test, seed)
         self.indices = {"train": train_idx, "val": val_idx, "test": test_idx}  # rows of the data set
         if len(train_idx) == 0:
-            raise NbdlError(f"no samples left to train on: {len(dataset)} samples with val_split={val}, test_split={test}")
+            raise NbdlError(f"no samples left to train on: {len(dataset)} samples with {spell('val_split')} {val} "
+                            f"and {spell('test_split')} {test}")
         X_train = dataset.X[train_idx]
-        standardize_x = standardize and not dataset.options.get("tokens")  # token codes are names, not amounts
+        standardize_x = standardize and not dataset.tokens  # token codes are names, not amounts
         # Per feature for flat samples (n, F) and sequences (n, steps, F); per channel for images:
         # (n, C, H, W) -> statistics over n, H, W.
         if X_train.ndim == 4:
             axes, shape = (0, 2, 3), (1, -1, 1, 1)
         else:
             axes, shape = tuple(range(X_train.ndim - 1)), (1,) * (X_train.ndim - 1) + (-1,)
-        self.mean = X_train.mean(axis=axes).reshape(shape) if standardize_x else np.zeros((1,) * X_train.ndim, np.float32)
-        std = X_train.std(axis=axes).reshape(shape) if standardize_x else np.ones((1,) * X_train.ndim, np.float32)
+        # Statistics in float64: squares of large float32 values overflow.
+        self.mean = (X_train.mean(axis=axes, dtype=np.float64).reshape(shape).astype(np.float32) if standardize_x
+                     else np.zeros((1,) * X_train.ndim, np.float32))
+        std = X_train.std(axis=axes, dtype=np.float64).reshape(shape) if standardize_x else np.ones((1,) * X_train.ndim)
         self.std = np.where(std > 0, std, 1.0).astype(np.float32)
         self.y_mean = self.y_std = None
         if self.task != CLASSIFICATION and standardize:
@@ -106,17 +111,19 @@ class Splits:
 
     def transform(self, X: Any) -> torch.Tensor:
         """New raw samples, checked and standardized like the training data, on the device."""
-        X = _to_numpy(X, "X")
+        X = to_numpy(X, "X")
         if X.dtype.kind not in "biuf":
             raise NbdlError(f"X must be numeric, got dtype {X.dtype}")
         X = X.astype(np.float32)
+        if X.size == 0:  # no samples: an empty batch of the right shape
+            X = X.reshape((0, *self.dataset.sample_shape))
         if X.ndim == 1 and self.dataset.X.ndim == 2:
             X = X[None, :] if X.shape[0] == self.dataset.X.shape[1] and self.dataset.X.shape[1] != 1 else X[:, None]
         if tuple(X.shape[1:]) != self.dataset.sample_shape:
             raise NbdlError(
                 f"samples of shape {tuple(X.shape[1:])} do not fit: the network was trained on shape {self.dataset.sample_shape}"
             )
-        _check_finite(X, "X")
+        check_finite(X, "X")
         return self._scale(X)
 
     def raw(self, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from .render import class_color, new_figure
+from .render import class_color, new_figure, plain
 
 LABELS = {"train_loss": "training loss", "val_loss": "validation loss", "train_acc": "training accuracy",
           "val_acc": "validation accuracy", "val_mae": "validation mean abs. error"}
@@ -22,7 +22,7 @@ def compare_figure(runs: dict[str, Any], metrics: tuple[str, ...] = ("val_loss",
     for ax, metric in zip(axes, metrics):
         for i, (name, run) in enumerate(runs.items()):
             values = run.history.get(metric, [])
-            ax.plot(range(1, len(values) + 1), values, color=class_color(i), label=name)
+            ax.plot(range(1, len(values) + 1), values, color=class_color(i), label=plain(name))
         ax.set(title=LABELS.get(metric, metric), xlabel="epoch")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, frameon=False)

@@ -6,9 +6,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..core.callbacks import Callback
-from ..core.data import CLASSIFICATION
+from ..core.callbacks import VIEW, Callback
 from ..core.diagnostics import decision_grid
+from ..core.tasks import CLASSIFICATION
 from .training import TrainingFigure
 
 
@@ -21,6 +21,8 @@ class LivePlot(Callback):
     update blits in ~15 ms, so the picture changes about twice a second. Making the figure (once,
     ~0.1 s) is counted in ``seconds`` but does not delay the next picture. The last frame is
     always drawn when the fit ends."""
+
+    order = VIEW
 
     def __init__(self, show: Callable[[bytes], None], budget: float = 0.05, min_interval: float = 0.5,
                  regions: bool = True, resolution: int = 50, max_points: int = 450):

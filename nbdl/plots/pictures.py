@@ -7,8 +7,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from ..core.data import CLASSIFICATION, Dataset
-from .render import class_color, new_figure
+from ..core.data import Dataset
+from ..core.tasks import CLASSIFICATION
+from .render import class_color, new_figure, plain
 
 
 def data_figure(data: Dataset, limit: int = 40) -> Figure:
@@ -32,9 +33,10 @@ def _scatter(data: Dataset) -> Figure:
         names = data.class_names or [str(c) for c in range(data.n_classes)]
         for c in range(data.n_classes):
             mine = data.X[classes == c]
-            ax.scatter(mine[:, 0], mine[:, 1], s=10, color=class_color(c), label=f"{names[c]} ({len(mine)})")
+            ax.scatter(mine[:, 0], mine[:, 1], s=10, color=class_color(c), label=plain(f"{names[c]} ({len(mine)})"))
         ax.legend(fontsize=8, frameon=False, loc="best")
-    ax.set(title=f"{data.name}: {len(data)} samples", xlabel="x1", ylabel="x2")
+    names = [plain(f) for f in (data.feature_names or ["x1", "x2"])]
+    ax.set(title=plain(f"{data.name}: {len(data)} samples"), xlabel=names[0], ylabel=names[1])
     figure.tight_layout()
     return figure
 
@@ -50,9 +52,9 @@ def _images(data: Dataset, limit: int) -> Figure:
         image = data.X[i].reshape(-1, side, side)[0] if len(data.sample_shape) != 3 else data.X[i][0]
         ax.imshow(image, cmap="gray_r")
         label = data.class_names[data.y[i]] if data.class_names and data.task == CLASSIFICATION else data.y[i]
-        ax.set_title(str(label), fontsize=8, pad=2)
+        ax.set_title(plain(label), fontsize=8, pad=2)
         ax.axis("off")
-    figure.suptitle(f"{data.name}: first {count} of {len(data)} images", fontsize=9)
+    figure.suptitle(plain(f"{data.name}: first {count} of {len(data)} images"), fontsize=9)
     figure.tight_layout(pad=0.3)
     return figure
 
@@ -63,34 +65,54 @@ def _balance(data: Dataset) -> Figure:
     if data.task == CLASSIFICATION:
         counts = data.class_counts()
         ax.bar(range(len(counts)), list(counts.values()), color=[class_color(i) for i in range(len(counts))])
-        ax.set_xticks(range(len(counts)), list(counts), rotation=30 if len(counts) > 5 else 0, fontsize=8)
-        ax.set(title=f"{data.name}: samples per class", ylabel="samples")
+        ax.set_xticks(range(len(counts)), [plain(c) for c in counts], rotation=30 if len(counts) > 5 else 0, fontsize=8)
+        ax.set(title=plain(f"{data.name}: samples per class"), ylabel="samples")
     else:
         ax.hist(data.y[:, 0], bins=30, color=class_color(0))
-        ax.set(title=f"{data.name}: target values", xlabel="target", ylabel="samples")
+        ax.set(title=plain(f"{data.name}: target values"), xlabel="target", ylabel="samples")
     figure.tight_layout()
     return figure
 
 
+BOX_CHARACTERS = 16  # characters of a label line that fit in a box at the full font size
+
+
+def layer_label(name: str) -> list[str]:
+    """A layer's text form as short lines for its box: the type, then its options two to a line
+    when they fit (``conv``, ``16 3 relu``, ``padding=same``)."""
+    kind, *words = name.split()
+    lines, line = [kind], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > BOX_CHARACTERS:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return lines + ([line] if line else [])
+
+
 def network_figure(rows) -> Figure:
-    """Boxes left to right, one per layer, taller for wider layers, labelled with shape and parameters."""
-    figure, _ = new_figure(max(3.0, 1.25 * len(rows)), 2.1)
+    """Boxes left to right, one per layer in the colour its type declares, taller for wider layers,
+    labelled with the layer's text form (shrunk to fit the box), its output shape and parameters."""
+    figure, _ = new_figure(max(3.0, 1.25 * len(rows)), 2.3)
     ax = figure.subplots()
-    widest = max((int(np.prod(r.output_shape)) for r in rows), default=1)
+    widest = max((int(np.prod([s or 1 for s in r.output_shape])) for r in rows), default=1)
     for i, row in enumerate(rows):
-        size = int(np.prod(row.output_shape))
-        height = 0.2 + 0.55 * math.log1p(size) / math.log1p(widest)
-        kind = row.name.split()[0]
-        color = {"input": "#dddddd", "dense": "#aec7e8", "dropout": "#ffbb78", "batchnorm": "#98df8a", "conv": "#c5b0d5",
-                 "maxpool": "#f7b6d2", "avgpool": "#f7b6d2", "globalavgpool": "#f7b6d2"}.get(kind, "#e5e5e5")
-        ax.add_patch(FancyBboxPatch((i + 0.1, 0.56 - height / 2), 0.8, height, boxstyle="round,pad=0.02",
-                                    facecolor=color, edgecolor="#555555"))
-        ax.text(i + 0.5, 0.56, "\n".join(row.name.split(maxsplit=1)), ha="center", va="center", fontsize=7)
-        ax.text(i + 0.5, 0.02, "x".join(map(str, row.output_shape)), ha="center", fontsize=7, color="#333333")
+        size = int(np.prod([s or 1 for s in row.output_shape]))
+        height = 0.3 + 0.5 * math.log1p(size) / math.log1p(max(widest, 1))
+        ax.add_patch(FancyBboxPatch((i + 0.08, 0.58 - height / 2), 0.84, height, boxstyle="round,pad=0.02",
+                                    facecolor=row.color, edgecolor="#555555"))
+        lines = layer_label(row.name)
+        longest = max(len(line) for line in lines)
+        ax.text(i + 0.5, 0.58, plain("\n".join(lines)), ha="center", va="center", linespacing=1.1,
+                fontsize=min(7.0, 7.0 * BOX_CHARACTERS / max(longest, 1)))
+        ax.text(i + 0.5, 0.06, row.shape_text, ha="center", fontsize=6.5, color="#333333")
+        if row.parameters:
+            ax.text(i + 0.5, -0.04, f"{row.parameters:,} w", ha="center", fontsize=6, color="#777777")
         if i:
-            ax.annotate("", xy=(i + 0.1, 0.56), xytext=(i - 0.1, 0.56), arrowprops={"arrowstyle": "->", "color": "#777777"})
+            ax.annotate("", xy=(i + 0.08, 0.58), xytext=(i - 0.08, 0.58), arrowprops={"arrowstyle": "->", "color": "#777777"})
     ax.set_xlim(0, len(rows))
-    ax.set_ylim(-0.05, 1.02)
+    ax.set_ylim(-0.1, 1.05)
     ax.axis("off")
     figure.tight_layout(pad=0.2)
     return figure
@@ -104,7 +126,7 @@ def forecast_figure(predicted, actual, name: str = "series") -> Figure:
     ax.plot(steps, actual, color="#333333", linewidth=1.2, label="actual")
     ax.plot(steps, predicted, color=class_color(1), linewidth=1.2, label="forecast (one step ahead)")
     error = float(np.mean(np.abs(np.asarray(predicted) - np.asarray(actual))))
-    ax.set(title=f"{name}: held-out part, mean abs. error {error:.3g}", xlabel="step")
+    ax.set(title=plain(f"{name}: held-out part, mean abs. error {error:.3g}"), xlabel="step")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
     figure.tight_layout()

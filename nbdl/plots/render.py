@@ -33,6 +33,11 @@ def figure_png(figure: Figure) -> bytes:
     return canvas_png(canvas)
 
 
+def plain(text: object) -> str:
+    """Text drawn as it is: a ``$`` in a name the user chose is a dollar sign, not the start of math."""
+    return str(text).replace("$", r"\$")
+
+
 def class_color(index: int) -> str:
     return CLASS_COLORS[index % len(CLASS_COLORS)]
 

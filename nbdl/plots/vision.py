@@ -6,7 +6,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from .render import new_figure
+from .render import new_figure, plain
 
 
 def filters_figure(weights, limit: int = 32) -> Figure:
@@ -40,7 +40,7 @@ def feature_maps_figure(image: np.ndarray, maps: list[tuple[str, np.ndarray]], l
             ax.set_xticks([])
             ax.set_yticks([])
             if channel == 0:
-                ax.set_title(name, fontsize=7, loc="left", pad=2)
+                ax.set_title(plain(name), fontsize=7, loc="left", pad=2)
     return figure
 
 

@@ -1,163 +1,162 @@
-"""The training panel: sections of controls bound to one Config, and a view that follows the run.
+"""The training panel: a thin view of one ``Config``, and buttons that follow one state machine.
 
-Training runs in a worker thread so the buttons act within one batch; the thread only assigns
-widget values (image bytes, progress, labels), which reach the browser whether the kernel is
-idle or busy."""
+The panel holds one config; a control's change replaces that one field (``config.replace``), so
+a setting, a layer option or the user's data the panel has no control for is kept as given (and
+listed read-only). Training runs in a worker thread so the buttons act within one batch; the
+thread only assigns widget values (image bytes, progress, labels), which reach the browser
+whether the kernel is idle or busy.
+
+What each button does in each state (``BUTTONS`` below is the table the buttons are drawn from):
+
+==============  =======================================  ==================  ===========================
+state           Start                                    Pause / Resume      Step
+==============  =======================================  ==================  ===========================
+not started     Start: a new run, the configured epochs  (disabled)          a new run, one batch, paused
+running         (disabled)                               Pause               pause after the next batch
+paused          (disabled)                               Resume              one more batch, still paused
+finished        Train more: the configured epochs again  (disabled)          one more batch, then paused
+stopped         Continue: on to the fit's last epoch     (disabled)          one more batch, then paused
+diverged        Continue (lower the learning rate first) (disabled)          one more batch, then paused
+failed          Continue                                 (disabled)          one more batch, then paused
+==============  =======================================  ==================  ===========================
+
+Stop (running or paused) ends the fit between two batches; Reset stops and forgets the run, so the
+next Start makes a new one from the controls as they are.
+"""
 from __future__ import annotations
 
 import threading
+from html import escape
 from typing import Any
 
 import ipywidgets as W
 
-from .. import cli
-from ..core import Config, NbdlError, NetworkSpec, Run, optimizers
-from ..core.datasets import REGRESSION, SEQUENCES, TOY, output_width, sample_shape
-from ..core.layers import Dense, Flatten, Input
+from ..core import NbdlError, NetworkSpec, Run, datasets, optimizers
+from ..core.config import LIVE, Config, train_command
+from ..core.data import Dataset
+from ..core.network import as_spec
+from ..core.tasks import CLASSIFICATION
 from ..html import Progress, error_box, figures_line
 from ..plots.live import LivePlot
-from .sections import (TEMPLATES, LayerList, data_section, hidden_layers, optimizer_section,
-                       regularization_section)
+from .layers import LayerList
+from .sections import Settings, data_record, option_changed
 
-REGRESSION_SETS = {*REGRESSION, *SEQUENCES}
 DEFAULT_NETWORK = "input 2\ndense 8 relu\ndense 8 relu\ndense 2 softmax"
-LIVE = {"lr", "momentum", "beta1", "beta2", "weight_decay", "l1", "l2", "epochs"}
+TEMPLATES = {
+    "MLP": ("moons", "dense 8 relu\ndense 8 relu\ndense 2 softmax"),
+    "CNN": ("digits_images", "conv 16 3 relu padding=same\nmaxpool 2\nconv 32 3 relu padding=same\nmaxpool 2\n"
+                             "flatten\ndense 64 relu\ndense 10 softmax"),
+    "RNN": ("sunspots", "lstm 32\ndense 1"),
+}
+STATES = ("not started", "running", "paused", "finished", "stopped", "diverged", "failed")
+# state: (Start's label or None when disabled, the middle button's label and whether it is enabled,
+#         Step enabled, Stop enabled)
+BUTTONS: dict[str, tuple[str | None, tuple[str, bool], bool, bool]] = {
+    "not started": ("Start", ("Pause", False), True, False),
+    "running": (None, ("Pause", True), True, True),
+    "paused": (None, ("Resume", True), True, True),
+    "finished": ("Train more", ("Pause", False), True, False),
+    "stopped": ("Continue", ("Pause", False), True, False),
+    "diverged": ("Continue", ("Pause", False), True, False),
+    "failed": ("Continue", ("Pause", False), True, False),
+}
 
 
 class Dashboard:
-    """``Dashboard(network=spec, data="moons")``; ``.widget`` is what the notebook shows."""
+    """``Dashboard(network=spec, data="moons", lr=0.01)``; ``.widget`` is what the notebook shows,
+    ``.config`` the one config it edits, ``.run`` the run it trains."""
 
-    def __init__(self, network: NetworkSpec | str | None = None, data: str = "moons", **settings: Any):
-        spec = NetworkSpec.parse(network) if isinstance(network, str) else network or NetworkSpec.parse(DEFAULT_NETWORK)
-        start = Config(network=spec, data=data, **settings)
+    def __init__(self, network: Any = None, data: Any = "moons", data_options: dict[str, Any] | None = None,
+                 network_name: str = "net", data_name: str | None = None, **settings: Any):
+        self.user_data = data if not isinstance(data, str) else None
+        self.network_name, self.data_name = network_name, data_name or ("data" if self.user_data is not None else None)
+        spec = as_spec(network) if network is not None else self._fit(as_spec(DEFAULT_NETWORK), data, data_options or {})
+        self.config = Config(network=spec, data=data, data_options=dict(data_options or {}), **settings).validate()
         self.run: Run | None = None
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self.layers = LayerList(hidden_layers(spec), start.init, lambda: self._changed("network", None))
-        self.layers.template.observe(lambda change: self.use_template(change["new"]), names="value")
-        data_box, self.data_controls = data_section(start, self._changed)
-        optimizer_box, self.optimizer_controls = optimizer_section(start, self._changed)
-        regularization_box, self.regularization_controls = regularization_section(start, self._changed)
-        self.controls = {**self.data_controls, **self.optimizer_controls, **self.regularization_controls}
-        sections = W.Accordion(children=[self.layers.widget, data_box, optimizer_box, regularization_box],
-                               titles=("Network", "Data", "Optimizer", "Regularization"), selected_index=0)
-        self.buttons = {name: W.Button(description=name, icon=icon, layout=W.Layout(width="92px"))
-                        for name, icon in (("Start", "play"), ("Pause", "pause"), ("Step", "step-forward"),
-                                           ("Stop", "stop"), ("Reset", "refresh"))}
+        self._fitting = False
+        self.settings = Settings(self.config, self.setting_changed)
+        self.layers = LayerList(spec, self.network_changed)
+        self.template = W.Dropdown(options=["(template)", *TEMPLATES], value="(template)", description="start from",
+                                   layout=W.Layout(width="330px"))
+        self.template.observe(self._template_chosen, names="value")
+        self.data_choice = W.Dropdown(options=self._data_choices(), value=self._data_label(), description="data set",
+                                      layout=W.Layout(width="330px"))
+        self.data_choice.observe(self._data_chosen, names="value")
+        sections = W.Accordion(children=[
+            W.VBox([self.template, self.layers.widget, self.settings.sections["network"]]),
+            W.VBox([self.data_choice, self.settings.data_options, self.settings.sections["data"]]),
+            self.settings.sections["optimizer"], self.settings.sections["regularization"],
+            W.VBox([self.settings.sections["other"], self.settings.others]),
+        ], titles=("Network", "Data", "Optimizer", "Regularization", "Other"), selected_index=0)
+        self.buttons = {name: W.Button(description=name.capitalize(), icon=icon, layout=W.Layout(width="104px"))
+                        for name, icon in (("start", "play"), ("pause", "pause"), ("step", "step-forward"),
+                                           ("stop", "stop"), ("reset", "refresh"))}
+        self._clicks = {name: (lambda _, act=getattr(self, name): act()) for name in self.buttons}
         for name, button in self.buttons.items():
-            button.on_click(lambda _, action=getattr(self, name.lower()): action())
-        self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="400px"))
-        self.figures = W.HTML(value="not started")
+            button.on_click(self._clicks[name])
+        self.status = W.HTML()
+        self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="240px"))
+        self.figures = W.HTML(value="")
         self.message = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(max_width="720px"))
-        self.magic = W.Textarea(layout=W.Layout(width="720px", height="110px"), disabled=False)
-        training = W.VBox([W.HBox(list(self.buttons.values())), W.HBox([self.bar, self.figures]), self.message,
-                           self.image, W.HTML("<b>copy as magic</b>"), self.magic])
-        self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="390px", min_width="390px")), training])
-        self.config = self.current_config()
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
+        self.magic = W.Textarea(layout=W.Layout(width="100%"))
+        training = W.VBox([W.HBox(list(self.buttons.values())), self.status, W.HBox([self.bar, self.figures]),
+                           self.message, self.image, W.HTML("<b>copy as magic</b>"), self.magic],
+                          layout=W.Layout(flex="1 1 auto", min_width="360px"))
+        self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
+                             layout=W.Layout(width="100%"))
+        self.settings.show_data_options(data_record(self.config.data), self.config.data_options, self.data_option_changed)
+        self.settings.show(self.config)
         self._new_view()
         self._show_magic()
+        self._refresh()
 
-    # -- the config the controls describe ---------------------------------------------------------
-    def current_config(self) -> Config:
-        c = {name: widget.value for name, widget in self.controls.items()}
-        kind = optimizers.kind(c["optimizer"])
-        given = {"lr": c["lr"], "momentum": c["momentum"], "betas": (c["beta1"], c["beta2"]),
-                 "weight_decay": c["weight_decay"]}
-        options = {"n": c["n"], "noise": c["noise"]} if c["data"] in TOY else {}
-        width = output_width(c["data"], options)
-        head = Dense(width, "linear" if c["data"] in REGRESSION_SETS else "softmax")
-        hidden = self.layers.layers()
-        if len(sample_shape(c["data"])) == 3 and not any(isinstance(l, Flatten) for l in hidden):
-            # Images reach the dense layers flattened: after the last image layer, or at the start.
-            last_image = max((i for i, l in enumerate(hidden) if l.type in ("conv", "maxpool")), default=-1)
-            hidden.insert(last_image + 1, Flatten())
-        return Config(
-            network=NetworkSpec([*hidden, head]), data=c["data"], data_options=options,
-            val_split=c["val_split"], optimizer=c["optimizer"],
-            **{k: v for k, v in given.items() if k in kind.defaults and _differs(v, kind.defaults[k])},
-            batch_size=None if kind.full_batch else c["batch_size"], epochs=c["epochs"],
-            schedule=None if c["schedule"] == "none" else c["schedule"], l1=c["l1"], l2=c["l2"],
-            dropout=c["dropout"] or None, early_stopping=c["early_stopping"] or None, init=self.layers.init.value,
-            augment=c["augment"].strip() or None,
-        )
-
-    def use_template(self, name: str) -> None:
-        """Start from a template network (MLP, CNN) with the data it suits."""
-        if name not in TEMPLATES:
-            return
-        data, lines = TEMPLATES[name]
-        self.layers.set_layers([NetworkSpec.parse(line).layers[0] for line in lines])
-        if self.controls["data"].value != data:
-            self.controls["data"].value = data  # says "changed" itself
-        else:
-            self._changed("network", None)
-
-    def _changed(self, field: str, value: Any) -> None:
-        try:
-            self.config = self.current_config().validate()
-        except NbdlError as error:
-            self._say(error_box(str(error)))
-            return
-        self._show_magic()
-        if self.run is None:
-            self._say("")
-        elif field in LIVE:
-            takes = optimizers.kind(self.run.config.optimizer).defaults
-            changes = {k: getattr(self.config, k) for k in ("l1", "l2", "epochs")}
-            changes.update({k: getattr(self.config, k) for k in takes if getattr(self.config, k) is not None})
-            try:
-                self.run.update(**changes)
-            except NbdlError as error:
-                self._say(error_box(str(error)))
-                return
-            self._say(f"{field} changed: applies from the next batch")
-        else:
-            self._say(f"<b>{field} changed: press Reset to start a new run with it</b>")
-
-    def _show_magic(self) -> None:
-        spec = NetworkSpec([Input(sample_shape(self.config.data)), *self.config.network.layers])
-        self.magic.value = f"%%nbdl net net\n{spec.to_text()}\n\n{cli.magic_line(self.config, 'net')}"
-
-    # -- actions ----------------------------------------------------------------------------------
+    # -- the state machine ------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """Whether a fit is under way (from Start or Step until the fit returns)."""
+        return self._fitting
+
+    @property
+    def state(self) -> str:
+        if self.run is None:
+            return "not started"
+        if self.busy:
+            return "paused" if self.run.control.paused else "running"
+        return {"finished": "finished", "diverged": "diverged", "failed": "failed",
+                "ready": "not started"}.get(self.run.status, "stopped")
 
     def start(self) -> None:
-        """Train (or go on training) for the configured epochs; a second Start while busy does nothing."""
-        if self.busy:
-            if self.run.control.paused:
-                self.run.resume()
-                self._refresh()
-            else:
-                self._say("already training: Pause, Step or Stop it first")
-            return
-        if self._ensure_run():
-            self._launch()
+        """Start, Train more or Continue, as the state says (see the table in the module's docs)."""
+        state = self.state
+        if state in ("running", "paused"):
+            self._say("already training: Pause, Step or Stop it first")
+        elif self._ensure_run():
+            self._launch(self._epochs_for(state))
 
     def pause(self) -> None:
-        """Pause, or resume when paused."""
-        if not self.busy:
-            return
-        if self.run.control.paused:
-            self.run.resume()
-        else:
+        """The middle button: Pause while running, Resume while paused."""
+        if self.state == "running":
             self.run.pause()
+        elif self.state == "paused":
+            self.run.resume()
         self._refresh()
 
     def resume(self) -> None:
-        if self.busy and self.run.control.paused:
+        if self.state == "paused":
             self.run.resume()
-            self._refresh()
+        self._refresh()
 
     def step(self) -> None:
-        """One batch, then pause."""
-        if not self.busy:
+        """One batch, then paused (from any state)."""
+        state = self.state
+        if state not in ("running", "paused"):
             if not self._ensure_run():
                 return
             self.run.control.pause()
-            self._launch()
+            self._launch(self._epochs_for(state))
         self.run.step()
         self._refresh()
 
@@ -173,15 +172,111 @@ class Dashboard:
         self.run, self.error = None, None
         self._new_view()
         self._say("")
+        self._refresh()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the training thread ends (for scripts and tests)."""
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def close(self) -> None:
-        self.stop()
-        self.widget.close()
+    def _epochs_for(self, state: str) -> int:
+        if state in ("stopped", "diverged", "failed") and self.run.target_epoch > self.run.epoch:
+            return self.run.target_epoch - self.run.epoch  # on to the last fit's end
+        return self.config.epochs
+
+    # -- the one config -----------------------------------------------------------------------------
+    def setting_changed(self, name: str) -> None:
+        """A setting's control changed: that one field of the config changes."""
+        try:
+            value = self.settings.controls[name].value
+            changes = {name: value}
+            if name == "optimizer":  # the new optimizer starts from its own hyperparameters
+                changes.update({k: None for k in optimizers.HYPERPARAMETERS})
+                if optimizers.kind(value).full_batch:
+                    changes["batch_size"] = None
+            self._apply(self.config.replace(**changes), [name])
+        except NbdlError as error:
+            self._say(error_box(str(error)))
+
+    def network_changed(self) -> None:
+        try:
+            self._apply(self.config.replace(network=self.layers.spec()), ["network"])
+        except NbdlError as error:
+            self._say(error_box(str(error)))
+
+    def data_option_changed(self, name: str) -> None:
+        record = data_record(self.config.data)
+        try:
+            options = option_changed(record, name, self.settings.option_controls[name], self.config.data_options)
+            network = self._fit(self.config.network, self.config.data, options)
+            self._apply(self.config.replace(data_options=options, network=network), [name])
+            self.layers.show(network)
+        except NbdlError as error:
+            self._say(error_box(str(error)))
+
+    def use(self, data: Any, network: NetworkSpec | None = None) -> None:
+        """Train on ``data`` (a data set's name or the user's data), with ``network`` or the current
+        one made to fit it."""
+        try:
+            network = self._fit(network or self.config.network, data, {})
+            self._apply(self.config.replace(data=data, data_options={}, network=network), ["data"])
+        except NbdlError as error:
+            self._say(error_box(str(error)))
+            return
+        self.layers.show(network)
+        self.settings.show_data_options(data_record(data), {}, self.data_option_changed)
+        self.data_choice.unobserve(self._data_chosen, names="value")
+        self.data_choice.value = self._data_label()
+        self.data_choice.observe(self._data_chosen, names="value")
+
+    def _fit(self, network: NetworkSpec, data: Any, options: dict[str, Any]) -> NetworkSpec:
+        """``network`` made to take ``data``'s samples and give its outputs."""
+        record = data_record(data)
+        if record is not None:
+            values = record.settle(options)
+            return network.fitted(record.shape(values), record.width(values), record.task == CLASSIFICATION,
+                                  record.tokens)
+        dataset = data if isinstance(data, Dataset) else datasets.as_dataset(data, **options)
+        return network.fitted(dataset.sample_shape, dataset.target_width, dataset.task == CLASSIFICATION,
+                              dataset.tokens)
+
+    def _apply(self, config: Config, changed: list[str]) -> None:
+        """Take ``config`` (the ``changed`` fields differ) and tell the run, or say it needs a new one."""
+        self.config = config.validate()
+        self.settings.show(self.config)
+        self._show_magic()
+        if self.run is None:
+            self._say("")
+            return
+        names = escape(", ".join(changed))
+        if any(name not in LIVE for name in changed):
+            self._say(f"<b>{names} changed: press Reset to start a new run with it</b>")
+            return
+        self.run.update(**{name: getattr(self.config, name) for name in changed})
+        self._say(f"{names} changed: " + ("applies from the next batch" if self.busy else "applies when training goes on"))
+        self._refresh()
+
+    def _template_chosen(self, change: dict) -> None:
+        if change["new"] in TEMPLATES:
+            data, text = TEMPLATES[change["new"]]
+            self.use(data, NetworkSpec.parse(text))
+
+    def _data_choices(self) -> list[str]:
+        own = [f"{self.data_name} (your data)"] if self.user_data is not None else []
+        return [*own, *datasets.names()]
+
+    def _data_label(self) -> str:
+        return f"{self.data_name} (your data)" if self.config.data is self.user_data else self.config.data
+
+    def _data_chosen(self, change: dict) -> None:
+        self.use(self.user_data if change["new"].endswith("(your data)") else change["new"])
+
+    def _show_magic(self) -> None:
+        spec = as_spec(self.config.network)
+        text = (f"%%nbdl net {self.network_name}\n{spec.to_text()}\n\n"
+                f"{train_command(self.config, self.network_name, self.data_name)}")
+        self.magic.value = text
+        self.magic.rows = text.count("\n") + 3
 
     # -- the run and its thread -------------------------------------------------------------------
     def _ensure_run(self) -> bool:
@@ -195,56 +290,74 @@ class Dashboard:
         self._new_view()
         return True
 
-    def _launch(self) -> None:
-        self.error = None
-        self._thread = threading.Thread(target=self._train, args=(self.config.epochs,), name="nbdl-dashboard",
-                                        daemon=True)
+    def _launch(self, epochs: int) -> None:
+        self.error, self._fitting = None, True
+        self._thread = threading.Thread(target=self._train, args=(epochs,), name="nbdl-dashboard", daemon=True)
         self._thread.start()
         self._refresh()
 
     def _train(self, epochs: int) -> None:
+        import warnings
+
         import torch
 
         torch.set_num_threads(1)  # a second torch thread pool in a worker thread runs several times slower
         try:
-            self.run.fit(epochs, callbacks=[self.plot, self.progress])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the panel says how the fit ended
+                self.run.fit(epochs, callbacks=[self.plot, self.progress])
             if self.run.status == "diverged":
                 self._say(error_box(self.run.stop_reason))
         except BaseException as error:  # shown in the panel, kept for scripts
             self.error = error
             self._say(error_box(f"training failed: {type(error).__name__}: {error}"))
         finally:
+            self._fitting = False
             self._refresh()
 
     def _new_view(self) -> None:
         self.plot = LivePlot(self._show_image)
         self.progress = Progress(self._show_progress)
-        self.bar.value, self.figures.value = 0, "not started"
+        self.bar.value, self.figures.value = 0, ""
         self.image.value = b""
+        self.image.layout.display = "none"  # no broken-image icon before the first picture
 
     def _show_image(self, png: bytes) -> None:
         self.image.value = png
+        self.image.layout.display = None
 
     def _show_progress(self, html: str) -> None:
         run = self.run
         if run is not None:
             self.bar.max = max(run.target_epoch, 1)
             self.bar.value = min(run.epoch, self.bar.max)
-            self.figures.value = figures_line(run)
+            self.figures.value = escape(figures_line(run))
 
     def _say(self, html: str) -> None:
         self.message.value = html
 
     def _refresh(self) -> None:
-        paused = self.busy and self.run.control.paused
-        self.buttons["Pause"].description = "Resume" if paused else "Pause"
-        self.buttons["Pause"].icon = "play" if paused else "pause"
-        self.buttons["Start"].disabled = self.busy and not paused
+        state = self.state
+        start, (middle, middle_on), step_on, stop_on = BUTTONS[state]
+        self.buttons["start"].description = start or "Start"
+        self.buttons["start"].disabled = start is None
+        self.buttons["pause"].description, self.buttons["pause"].disabled = middle, not middle_on
+        self.buttons["pause"].icon = "play" if middle == "Resume" else "pause"
+        self.buttons["step"].disabled, self.buttons["stop"].disabled = not step_on, not stop_on
+        run = self.run
+        where = "" if run is None else f" · epoch {run.epoch}/{run.target_epoch} · step {run.global_step}"
+        reason = f" · {escape(run.stop_reason)}" if run is not None and state == "stopped" and run.stop_reason else ""
+        self.status.value = f"<b>{state}</b>{where}{reason}"
 
-
-
-def _differs(value: Any, default: Any) -> bool:
-    """Whether a control's value is not the optimizer's own default (sliders round a little)."""
-    if isinstance(default, tuple):
-        return any(_differs(v, d) for v, d in zip(value, default))
-    return abs(float(value) - float(default)) > 1e-9 * max(1.0, abs(float(default)))
+    def close(self) -> None:
+        """Stop training, unhook every observer and close every widget."""
+        self.stop()
+        for name, button in self.buttons.items():
+            button.on_click(self._clicks[name], remove=True)
+        self.template.unobserve(self._template_chosen, names="value")
+        self.data_choice.unobserve(self._data_chosen, names="value")
+        self.settings.close()
+        self.layers.close()
+        for widget in (*self.buttons.values(), self.template, self.data_choice, self.status, self.bar, self.figures,
+                       self.message, self.image, self.magic, self.widget):
+            widget.close()

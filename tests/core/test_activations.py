@@ -37,7 +37,7 @@ FORMULAS = {  # name: (value, derivative)
 def test_activation_value_and_gradient_match_formula(name):
     value, derivative = FORMULAS[name]
     x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
-    module = activations.get(name).double()
+    module = activations.make(name).double()
     y = module(x)
     y.sum().backward()
     np.testing.assert_allclose(y.detach().numpy(), value(X), rtol=1e-10, atol=1e-12)
@@ -45,7 +45,7 @@ def test_activation_value_and_gradient_match_formula(name):
 
 
 def test_prelu_slope_is_learned():
-    module = activations.get("prelu").double()
+    module = activations.make("prelu").double()
     x = torch.tensor(X, dtype=torch.float64)
     module(x).sum().backward()
     # d/da of a*x for x < 0 is x: the slope gets the sum of the negative inputs as its gradient.
@@ -54,7 +54,7 @@ def test_prelu_slope_is_learned():
 
 def test_softmax_value_and_jacobian():
     logits = torch.tensor([[1.0, -2.0, 0.5]], dtype=torch.float64, requires_grad=True)
-    p = activations.get("softmax")(logits)
+    p = activations.make("softmax")(logits)
     e = np.exp([1.0, -2.0, 0.5])
     np.testing.assert_allclose(p.detach().numpy()[0], e / e.sum())
     weights = torch.tensor([[0.3, -1.0, 2.0]], dtype=torch.float64)
@@ -64,9 +64,9 @@ def test_softmax_value_and_jacobian():
 
 
 def test_aliases_and_unknown_name():
-    assert isinstance(activations.get("silu"), torch.nn.SiLU)
+    assert isinstance(activations.make("silu"), torch.nn.SiLU)
     with pytest.raises(nbdl.NbdlError, match=r"unknown activation 'relux'; choose one of: .*elu.*gelu.*swish"):
-        activations.get("relux")
+        activations.make("relux")
 
 
 def test_softmax_output_trains_on_logits_and_predicts_probabilities(blobs_xy):

@@ -45,9 +45,9 @@ def test_the_same_seed_draws_the_same_augmentation():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("flip", r"augmentation 'flip' works on images, but the samples have shape 2; for vectors use 'noise\(0.1\)'"),
+    ("flip", r"augment 'flip' works on images, but the samples have shape 2; for vectors use 'noise\(0.1\)'"),
     ("twist", r"unknown augmentation 'twist'; choose one of: flip, noise, rotate, shift, vflip"),
-    ("noise(-1)", r"noise std must be >= 0, got -1"),
+    ("noise(-1)", r"augmentation 'noise\(-1\)': std must be a number in \[0, 100\], got -1"),
 ])
 def test_bad_augmentations_are_named(spec, message):
     with pytest.raises(nbdl.NbdlError, match=message):

@@ -32,7 +32,7 @@ CASES = {
     "batch size zero": (dict(batch_size=0), r"batch_size must be a whole number >= 1, got 0"),
     "batch size fractional": (dict(batch_size=2.5), r"batch_size must be a whole number >= 1, got 2.5"),
     "negative epochs": (dict(epochs=-1), r"epochs must be a whole number >= 0, got -1"),
-    "dropout rate": (dict(network="input 2\ndense 8 relu\ndropout 1.5\ndense 2 softmax"), r"line 3: dropout rate must be in \[0, 1\), got 1.5"),
+    "dropout rate": (dict(network="input 2\ndense 8 relu\ndropout 1.5\ndense 2 softmax"), r"line 3: dropout rate must be a number in \[0, 1\), got 1.5"),
     "empty data": (dict(data=(np.zeros((0, 2)), np.zeros(0, dtype=int))), r"the data is empty: X has shape \(0, 2\)"),
     "NaN input": (dict(data=(_with((3, 1), np.nan), Y)), r"X holds 1 NaN and 0 inf value\(s\), the first at index \(3, 1\); drop or fill"),
     "inf input": (dict(data=(_with((5, 0), np.inf), Y)), r"X holds 0 NaN and 1 inf value\(s\), the first at index \(5, 0\)"),
@@ -63,7 +63,7 @@ def test_labels_out_of_range_for_a_given_class_count():
 
 def test_all_config_problems_are_reported_together():
     with pytest.raises(NbdlError) as error:
-        nbdl.Config(network=NET, optimizer="sgdd", lr=-1, batch_size=0, epochs=-2).validate()
+        nbdl.Config(network=NET, data="moons", optimizer="sgdd", lr=-1, batch_size=0, epochs=-2).validate()
     text = str(error.value)
     assert text.startswith("4 problems in the configuration:")
     for part in ("unknown optimizer 'sgdd'", "lr must be a number > 0", "batch_size must be", "epochs must be"):

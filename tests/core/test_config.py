@@ -25,12 +25,12 @@ def test_user_data_and_modules_are_named_not_stored():
 
 
 def test_optimizer_defaults_belong_to_the_optimizer():
-    run = nbdl.Run(Config(network="input 2\ndense 2 softmax", optimizer="momentum"))
+    run = nbdl.Run(Config(network="input 2\ndense 2 softmax", data="moons", optimizer="momentum"))
     group = run.optimizer.param_groups[0]
     assert group["lr"] == 0.01 and group["momentum"] == 0.9
-    assert nbdl.Run(Config(network="input 2\ndense 2 softmax", optimizer="adam")).optimizer.param_groups[0]["lr"] == 1e-3
-    assert nbdl.Run(Config(network="input 2\ndense 2 softmax", optimizer="gd")).batch_size == 240
-    assert nbdl.Run(Config(network="input 2\ndense 2 softmax")).batch_size == 32
+    assert nbdl.Run(Config(network="input 2\ndense 2 softmax", data="moons", optimizer="adam")).optimizer.param_groups[0]["lr"] == 1e-3
+    assert nbdl.Run(Config(network="input 2\ndense 2 softmax", data="moons", optimizer="gd")).batch_size == 240
+    assert nbdl.Run(Config(network="input 2\ndense 2 softmax", data="moons")).batch_size == 32
 
 
 def test_regression_history_has_errors_in_target_units():

@@ -90,7 +90,7 @@ def test_full_batch_gradient_descent_takes_one_step_per_epoch(blobs_xy):
 
 
 def test_an_optimizer_refuses_settings_it_does_not_take(blobs_xy):
-    with pytest.raises(nbdl.NbdlError, match=r"stochastic gradient descent 'sgd' takes no 'betas'; it takes lr, momentum, weight_decay"):
+    with pytest.raises(nbdl.NbdlError, match=r"optimizer 'sgd' takes no betas; it takes lr, momentum, weight_decay"):
         nbdl.Run(nbdl.Config(network=NET, data=blobs_xy, optimizer="sgd", betas=(0.9, 0.99)))
 
 

@@ -115,5 +115,5 @@ def test_dropout_setting_adds_or_sets_dropout_layers(blobs_xy):
     assert [m.p for m in run.model.modules() if isinstance(m, torch.nn.Dropout)] == [0.5]
     with pytest.raises(nbdl.NbdlError, match=r"dropout=0.2 asked for but the network has no dropout layer"):
         nbdl.Run(nbdl.Config(network=torch.nn.Linear(4, 3), data=blobs_xy, dropout=0.2))
-    with pytest.raises(nbdl.NbdlError, match=r"dropout rate must be in \[0, 1\), got 1.2"):
+    with pytest.raises(nbdl.NbdlError, match=r"dropout must be a number in \[0, 1\), got 1.2"):
         nbdl.Run(nbdl.Config(network="input 4\ndense 3 softmax", data=blobs_xy, dropout=1.2))

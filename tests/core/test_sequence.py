@@ -36,7 +36,7 @@ def test_last_step_outputs_are_what_the_torch_layers_give():
      r"the data has a target at every step but the network predicts one value per sample; end the recurrent "
      r"layers with 'sequences'"),
     ("input 2\nlstm 8\ndense 2 softmax", "moons", r"line 2: 'lstm 8' works on sequences \(steps x features\) but gets shape 2"),
-    ("input seq 2\nlstm 8 twoway\ndense 1", "adding", r"write 'lstm UNITS \[layers=N\] \[bidirectional\] \[sequences\]'.*got twoway"),
+    ("input seq 2\nlstm 8 twoway\ndense 1", "adding", r"write 'lstm UNITS \[layers=N\] \[bidirectional\] \[sequences\]'.*got 'twoway'"),
 ])
 def test_sequences_and_vectors_that_do_not_fit_are_named(text, data, message):
     with pytest.raises(nbdl.NbdlError, match=message):

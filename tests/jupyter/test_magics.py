@@ -110,22 +110,38 @@ def test_data_of_a_user_dataframe(kernel):
 @pytest.mark.parametrize("line, message", [
     ("%nbdl trian net", "unknown subcommand 'trian'; choose one of: dashboard, data, net, train"),
     ("%nbdl train net --data moons --bogus 3", "unrecognized arguments: --bogus 3"),
-    ("%nbdl train net --data moons --lr fast", "argument --lr: invalid float value: 'fast'"),
-    ("%nbdl train net --data moons --optimizer adamm", "argument --optimizer: invalid choice: 'adamm'"),
+    ("%nbdl train net --data moons --lr fast", "--lr must be a number > 0, got 'fast'"),
+    ("%nbdl train net --data moons --optimizer adamm", "unknown optimizer 'adamm'; choose one of: adagrad, adam,"),
+    ("%nbdl train net --data moons --lr inf", "--lr must be a number > 0, got inf"),
+    ("%nbdl train net --data moons --schedule 'step(0)'", "schedule 'step(0)': step_size must be a whole number >= 1"),
+    ("%nbdl train net --data moons --threads 1000000", "--threads must be a whole number in [1, "),
+    ("%nbdl train net --data moons --n 1000000000", "would need about"),
+    ("%nbdl train net --data moons --window 3", "data set 'moons' takes no --window; its options: --n, --noise"),
+    ("%nbdl train net --data digits --noise 0.1", "data set 'digits' takes no --noise; its options: --n"),
+    ("%nbdl train net --data moons --as __builtins__", "'__builtins__' would hide Python's or IPython's own"),
+    ("%nbdl train net --data moons --as print", "'print' would hide Python's or IPython's own print"),
+    ("%nbdl train net --data moons --as class", "'class' is not a valid Python variable name"),
+    ("%nbdl train net --data moons --as In", "'In' would hide Python's or IPython's own In"),
+    ("%nbdl train net --data frame3 --epochs 1", "a DataFrame needs --target COLUMN, the column to predict"),
+    ("%nbdl train net --data array3 --epochs 1", "give the targets too: --y VARIABLE"),
+    ("%nbdl train net --data array3 --y labels3 --noise 0.1", "--noise are options of the built-in data sets"),
     ("%nbdl train nosuchnet --data moons", "no variable 'nosuchnet' in the notebook"),
     ("%nbdl train net --data nosuchdata", "unknown data set or variable 'nosuchdata'"),
     ("%nbdl train net", "give the data, for example --data moons"),
-    ("%nbdl train net --data moons --lr -1", "lr must be a number > 0, got -1.0"),
-    ("%nbdl train net --data moons --batch-size 0", "batch_size must be a whole number >= 1, got 0"),
+    ("%nbdl train net --data moons --lr -1", "--lr must be a number > 0, got -1"),
+    ("%nbdl train net --data moons --batch-size 0", "--batch-size must be a whole number >= 1, got 0"),
     ("%nbdl train net --data iris", "samples of shape 4 but the network's line 1: 'input 2' expects 2"),
     ("%nbdl net net", "%%nbdl net NAME is a cell magic"),
     ("%%nbdl net bad\ninput 2\ndense 4 relux", "line 2: unknown activation 'relux'"),
     ("%%nbdl net 1bad\ninput 2", "'1bad' is not a valid Python variable name"),
     ("%nbdl data mnist", "unknown data set or variable 'mnist'"),
-    ("%nbdl dashboard --data mnist", "unknown data set 'mnist'"),
+    ("%nbdl dashboard --data mnist", "unknown data set or variable 'mnist'"),
+    ("%nbdl dashboard --data moons --as __builtins__", "'__builtins__' would hide"),
 ])
 def test_bad_arguments_give_one_line_and_the_kernel_stays_usable(kernel, line, message):
     kernel.run(NET)
+    kernel.run("import numpy as np, pandas as pd\narray3 = np.zeros((30, 2)); labels3 = np.arange(30) % 2\n"
+               "frame3 = pd.DataFrame({'a': np.arange(30.0), 'b': np.arange(30) % 2})")
     result = kernel.run(line)
     assert result.status == "error"
     assert result.text.startswith("UsageError: ") and message in result.text
@@ -230,3 +246,12 @@ def test_freeze_from_the_magic_keeps_those_weights(kernel):
     # The first layer kept the weights the run started from (the same seed builds the same start).
     assert kernel.value("bool((frozen.model.layers[0].linear.weight == __import__('nbdl').Run(frozen.config)"
                         ".model.layers[0].linear.weight).all())") is True
+
+
+def test_every_bad_option_of_a_line_is_named_at_once(kernel):
+    kernel.run(NET)
+    result = kernel.run("%nbdl train net --data moons --lr 0 --epochs -1 --momentum 2")
+    assert result.status == "error" and result.text.startswith("UsageError: 3 problems in the options:")
+    for part in ("--lr must be a number > 0, got 0", "--epochs must be a whole number >= 0, got -1",
+                 "--momentum must be a number in [0, 1), got 2"):
+        assert part in result.text

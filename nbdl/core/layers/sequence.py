@@ -1,4 +1,4 @@
-"""Recurrent layers for sequences, (steps, features) per sample: rnn, lstm, gru."""
+"""Layers for sequences, (steps, features) per sample: rnn, lstm, gru, and token embeddings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,10 +7,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .errors import NbdlError
-from .layers import Layer, _int, shape_text
-
-FLAGS = ("bidirectional", "sequences")
+from ..errors import NbdlError
+from ..options import BOOL, INT, REQUIRED, option
+from .base import Layer, shape_text
 
 
 class Recurrent(nn.Module):
@@ -34,28 +33,11 @@ class Recurrent(nn.Module):
 
 @dataclass
 class _RecurrentLayer(Layer):
-    units: int = 1
-    layers: int = 1
-    bidirectional: bool = False
-    sequences: bool = False
-
-    def __post_init__(self):
-        self.units = _int(self.units, f"{self.type} units")
-        self.layers = _int(self.layers, f"{self.type} layers")
-
-    @classmethod
-    def from_words(cls, args, options):
-        extra = sorted(set(options) - {"layers"})
-        flags = [a for a in args[1:] if a in FLAGS]
-        unknown = [a for a in args[1:] if a not in FLAGS]
-        if len(args) < 1 or extra or unknown:
-            raise NbdlError(f"write '{cls.type} UNITS [layers=N] [bidirectional] [sequences]', for example "
-                            f"'{cls.type} 32'" + (f"; got {', '.join(extra + unknown)}" if extra or unknown else ""))
-        return cls(args[0], options.get("layers", 1), "bidirectional" in flags, "sequences" in flags)
-
-    def words(self):
-        words = [str(self.units)] + ([f"layers={self.layers}"] if self.layers != 1 else [])
-        return words + [flag for flag in FLAGS if getattr(self, flag)]
+    color: ClassVar[str] = "#9edae5"
+    units: int = option(REQUIRED, "units of the hidden state", kind=INT, low=1, form="positional")
+    layers: int = option(1, "recurrent layers stacked", kind=INT, low=1, metavar="N")
+    bidirectional: bool = option(False, "read the sequence both ways", kind=BOOL, form="flag")
+    sequences: bool = option(False, "output every step, not only the last", kind=BOOL, form="flag")
 
     def output_shape(self, shape):
         if len(shape) != 2:
@@ -73,6 +55,8 @@ class RNN(_RecurrentLayer):
     """``rnn UNITS``: a plain (Elman) recurrent layer with tanh."""
 
     type: ClassVar[str] = "rnn"
+    help: ClassVar[str] = "a plain (Elman) recurrent layer with tanh"
+    example: ClassVar[str] = "rnn 32"
 
 
 @dataclass
@@ -80,6 +64,8 @@ class LSTM(_RecurrentLayer):
     """``lstm UNITS``: long short-term memory (Hochreiter and Schmidhuber, 1997)."""
 
     type: ClassVar[str] = "lstm"
+    help: ClassVar[str] = "long short-term memory (Hochreiter and Schmidhuber, 1997)"
+    example: ClassVar[str] = "lstm 32"
 
 
 @dataclass
@@ -87,9 +73,11 @@ class GRU(_RecurrentLayer):
     """``gru UNITS``: gated recurrent units (Cho et al., 2014)."""
 
     type: ClassVar[str] = "gru"
+    help: ClassVar[str] = "gated recurrent units (Cho et al., 2014)"
+    example: ClassVar[str] = "gru 32"
 
 
-class _Embedding(nn.Embedding):
+class TokenEmbedding(nn.Embedding):
     """An embedding that takes token codes of any number type (nbdl keeps samples as floats)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,30 +89,19 @@ class Embedding(Layer):
     """``embedding VOCABULARY DIMENSIONS``: a learned vector for each token code (after 'input tokens')."""
 
     type: ClassVar[str] = "embedding"
-    vocabulary: int = 2
-    dimensions: int = 16
-
-    def __post_init__(self):
-        self.vocabulary = _int(self.vocabulary, "embedding vocabulary")
-        self.dimensions = _int(self.dimensions, "embedding dimensions")
-
-    @classmethod
-    def from_words(cls, args, options):
-        if len(args) != 2 or options:
-            raise NbdlError("write 'embedding VOCABULARY DIMENSIONS', for example 'embedding 96 16'")
-        return cls(*args)
-
-    def words(self):
-        return [str(self.vocabulary), str(self.dimensions)]
+    help: ClassVar[str] = "a learned vector of DIMENSIONS numbers for each of VOCABULARY token codes"
+    example: ClassVar[str] = "embedding 96 16"
+    color: ClassVar[str] = "#c7c7c7"
+    vocabulary: int = option(REQUIRED, "how many different tokens", kind=INT, low=1, form="positional")
+    dimensions: int = option(REQUIRED, "numbers per token", kind=INT, low=1, form="positional")
 
     def output_shape(self, shape):
-        if len(shape) != 1 or shape[0] not in (0,) and shape[0] < 1:
+        if len(shape) != 1:
             raise NbdlError(f"'{self.to_text()}' takes token codes ('input tokens') but gets shape {shape_text(shape)}")
         return (shape[0], self.dimensions)
 
     def build(self, shape):
-        return _Embedding(self.vocabulary, self.dimensions)
+        return TokenEmbedding(self.vocabulary, self.dimensions)
 
 
 SEQUENCE_LAYERS: tuple[type[Layer], ...] = (RNN, LSTM, GRU, Embedding)
-

@@ -1,0 +1,29 @@
+"""Layer specs by name: the registry the text form, the panel's rows and the drawing read.
+
+``register(MyLayer)`` adds a layer type: a dataclass subclass of ``Layer`` with ``type``, ``help``,
+its options declared with ``option(...)``, ``output_shape`` and ``build``."""
+from __future__ import annotations
+
+from ..errors import NbdlError
+from ..registry import Registry
+from .base import Layer, Shape, shape_text
+from .basic import BASIC_LAYERS, Activation, BatchNorm, Dense, Dropout, Flatten, Input
+from .sequence import GRU, LSTM, RNN, SEQUENCE_LAYERS, Embedding
+from .vision import IMAGE_LAYERS, AvgPool, Conv, GlobalAvgPool, MaxPool
+
+registry: Registry[type[Layer]] = Registry("layer")
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    """Add a layer type (usable as a class decorator); the text form knows it from then on."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)) or not cls.type:
+        raise NbdlError(f"a layer type is a subclass of nbdl.Layer with a 'type' name, got {cls!r}")
+    return registry.add(cls.type, cls)
+
+
+for _cls in (*BASIC_LAYERS, *IMAGE_LAYERS, *SEQUENCE_LAYERS):
+    register(_cls)
+
+__all__ = ["AvgPool", "Activation", "BatchNorm", "Conv", "Dense", "Dropout", "Embedding", "Flatten",
+           "GRU", "GlobalAvgPool", "Input", "LSTM", "Layer", "MaxPool", "RNN", "Shape", "register", "registry",
+           "shape_text"]
