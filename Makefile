@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# `make lab PORT=9999` picks the port; LAB_ARGS passes anything else to JupyterLab, for example
+# `make lab LAB_ARGS="--no-browser --ip=0.0.0.0"`. As root (a container) it adds --allow-root.
+PORT     ?= 8888
+LAB_ARGS ?=
+ROOT_ARG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_ARG) $(LAB_ARGS)
 
 test: setup
 	bash tools/ensure-chromium.sh

@@ -36,7 +36,7 @@ def write(path: str | os.PathLike, config: dict[str, Any], state: dict[str, Any]
     tensors: dict[str, torch.Tensor] = {}
     tree = _flatten(state, "state", tensors)
     metadata = {"format": FORMAT, "version": VERSION, "config": json.dumps(config), "state": json.dumps(tree)}
-    data = to_bytes({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=metadata)
+    data = to_bytes({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, metadata=metadata)
     return write_atomically(Path(path), data)
 
 

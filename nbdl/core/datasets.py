@@ -81,7 +81,7 @@ def load(name: str, seed: int = 0, **options: Any) -> Dataset:
 
 # -- the toy sets: 2-D points in classes, generated ------------------------------------------------------
 def _n(default: int = 400, help: str = "number of samples") -> Option:
-    return Option("n", default, help, kind=INT, low=2)
+    return Option("n", default, help, kind=INT, low=2, label="samples")
 
 
 def _noise(default: float) -> Option:
@@ -128,7 +128,8 @@ def _sklearn(loader: str, task: str, images: bool = False) -> Callable[..., Data
 
 
 def _subsample() -> Option:
-    return Option("n", None, "a random subsample of this many samples (default: all)", kind=INT, low=2, optional=True)
+    return Option("n", None, "a random subsample of this many samples (default: all)", kind=INT, low=2, optional=True,
+                  label="samples")
 
 
 for _name, _loader, _task, _help, _shape, _width in (
@@ -154,7 +155,7 @@ def _adding(seed: int = 0, n: int = 10000, seq_len: int = 50) -> Dataset:
 register(DataSet(
     "adding", _adding, REGRESSION, "the adding problem: sum the two marked values of a long sequence",
     lambda options: (options["seq_len"], 2), lambda options: 1,
-    (Option("n", 10000, "number of sequences", kind=INT, low=2),
+    (Option("n", 10000, "number of sequences", kind=INT, low=2, label="samples"),
      Option("seq_len", 50, "steps of each sequence", kind=INT, low=2)), group="sequence"))
 
 
@@ -175,7 +176,7 @@ for _name, _help, _window in (("co2", "weekly CO2 at Mauna Loa, 1958-2001: forec
                               ("sunspots", "yearly sunspot activity, 1700-2008: forecast the next year", 20)):
     register(DataSet(
         _name, _forecast(_name), REGRESSION, _help, lambda options: (options["window"], 1), lambda options: 1,
-        (Option("n", None, "the last n windows only (default: all)", kind=INT, low=2, optional=True),
+        (Option("n", None, "the last n windows only (default: all)", kind=INT, low=2, optional=True, label="samples"),
          Option("window", _window, "steps of history in each forecasting window", kind=INT, low=2)),
         samples=lambda options: None, group="sequence", ordered=True))
 
@@ -197,7 +198,7 @@ def _vocabulary(options: dict[str, Any]) -> int:
 register(DataSet(
     "text", _text, CLASSIFICATION, "characters of Python's own documentation: predict the next one at every step",
     lambda options: (options["seq_len"],), _vocabulary,
-    (Option("n", None, "the first n windows only (default: all)", kind=INT, low=2, optional=True),
+    (Option("n", None, "the first n windows only (default: all)", kind=INT, low=2, optional=True, label="samples"),
      Option("seq_len", 64, "characters in each window", kind=INT, low=2),
      Option("chars", 100_000, "characters of the corpus to use", kind=INT, low=100, high=10_000_000)),
     samples=lambda options: options["chars"] // options["seq_len"], group="sequence", tokens=True))

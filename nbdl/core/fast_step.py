@@ -14,6 +14,8 @@ from typing import Callable
 
 import torch
 
+from .errors import NbdlError
+
 
 class FastStep:
     def __init__(self, optimizer: torch.optim.Optimizer):
@@ -32,8 +34,19 @@ class FastStep:
             if (optimizer.param_groups[0] is group and optimizer.state[params[0]].get(key) is tensor
                     and not any(g is None for g in grads) and kernel(grads)):
                 return
+        self._check_state()  # the fused kernels write where the state says, unchecked
         self.optimizer.step()
         self._prepare()
+
+    def _check_state(self) -> None:
+        """Refuse optimizer state that does not fit its weights (loaded from elsewhere) before a kernel
+        writes out of bounds; a step count is the one state without the weight's shape."""
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                for name, value in self.optimizer.state.get(p, {}).items():
+                    if torch.is_tensor(value) and name != "step" and value.shape != p.shape:
+                        raise NbdlError(f"the optimizer's {name!r} has shape {tuple(value.shape)} but its weight has "
+                                        f"{tuple(p.shape)}; it was loaded from a state that does not fit this network")
 
     def _prepare(self) -> None:
         """Set up the direct kernel call after a regular step has made the optimizer's state."""

@@ -154,7 +154,7 @@ class Option:
                 return self.check([_read_number(t) for t in text], subject)
             return self.check(text, subject)
         word = text.strip()
-        if self.optional and word.lower() in ("none", "off", "") and self.kind != CHOICE:
+        if self.optional and (word == "" or word.lower() in ("none", "off") and word.lower() not in self.choice_names()):
             return None
         if word.lower() in self.words:
             return word.lower()

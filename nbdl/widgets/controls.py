@@ -7,6 +7,7 @@ and ``close()`` (which unhooks every observer)."""
 from __future__ import annotations
 
 import math
+from html import escape
 from typing import Any, Callable
 
 import ipywidgets as W
@@ -15,7 +16,7 @@ from ..core.errors import NbdlError
 from ..core.options import BOOL, CHOICE, FLOAT, INT, PAIR, Option
 
 LABEL_WIDTH = "118px"  # fits the longest label ("validation share") at the panel's font size
-WIDE = "330px"
+WIDE = "330px"  # a labelled control
 
 
 def label_of(opt: Option) -> str:
@@ -24,6 +25,12 @@ def label_of(opt: Option) -> str:
 
 def style() -> dict[str, str]:
     return {"description_width": LABEL_WIDTH}
+
+
+def side_label(text: str) -> W.HTML:
+    """A label to the left of a group of widgets, aligned like the widgets' own descriptions."""
+    return W.HTML(f"<div style='text-align:right;padding-right:8px'>{escape(text)}</div>",
+                  layout=W.Layout(width=LABEL_WIDTH, min_width=LABEL_WIDTH))
 
 
 class Control:
@@ -140,7 +147,7 @@ class ToggleControl(Control):
     def __init__(self, opt: Option, inner: Control):
         self.inner = inner
         self.switch = W.Checkbox(value=False, indent=False, layout=W.Layout(width="24px"))
-        box = W.HBox([W.Label(label_of(opt), layout=W.Layout(width=LABEL_WIDTH)), self.switch, inner.widget])
+        box = W.HBox([side_label(label_of(opt)), self.switch, inner.widget])
         super().__init__(opt, box, [self.switch, *inner.parts])
 
     def read(self):
@@ -175,10 +182,10 @@ def control_for(opt: Option, value: Any, shown_default: Any = None, width: str =
     layout = W.Layout(width=width)
     shown = value if value is not None else shown_default
     if opt.kind == BOOL:
-        return Control(opt, W.Checkbox(value=bool(shown), indent=not labelled, layout=layout, **label))
+        return Control(opt, W.Checkbox(value=bool(shown), indent=labelled, layout=layout, **label))
     if opt.kind == PAIR:
         parts = [W.FloatText(value=v, step=0.001, layout=W.Layout(width="90px")) for v in (shown or (0.0, 0.0))]
-        box = W.HBox([W.Label(label_of(opt), layout=W.Layout(width=LABEL_WIDTH)), *parts] if labelled else parts)
+        box = W.HBox([side_label(label_of(opt)), *parts] if labelled else parts)
         return PairControl(opt, box, parts)
     if opt.kind == CHOICE and not opt.many and not _takes_numbers(opt):
         names = [*([ChoiceControl.NONE] if opt.optional else []), *opt.choice_names()]
@@ -191,7 +198,12 @@ def control_for(opt: Option, value: Any, shown_default: Any = None, width: str =
         control.show(shown)
         return control
     placeholder = {"placeholder": _placeholder(opt)}
-    control = TextControl(opt, W.Text(continuous_update=False, layout=layout, **placeholder, **label))
+    if opt.kind == CHOICE and not opt.many:  # names with numbers ('leaky_relu(0.1)'): type, or pick a name
+        widget = W.Combobox(options=opt.choice_names(), ensure_option=False, continuous_update=False, layout=layout,
+                            **placeholder, **label)
+    else:
+        widget = W.Text(continuous_update=False, layout=layout, **placeholder, **label)
+    control = TextControl(opt, widget)
     control.show(shown)
     return control
 

@@ -38,6 +38,7 @@ from ..core.network import as_spec
 from ..core.tasks import CLASSIFICATION
 from ..html import Progress, error_box, figures_line
 from ..plots.live import LivePlot
+from .controls import WIDE, style
 from .layers import LayerList
 from .sections import Settings, data_record, option_changed
 
@@ -79,10 +80,10 @@ class Dashboard:
         self.settings = Settings(self.config, self.setting_changed)
         self.layers = LayerList(spec, self.network_changed)
         self.template = W.Dropdown(options=["(template)", *TEMPLATES], value="(template)", description="start from",
-                                   layout=W.Layout(width="330px"))
+                                   style=style(), layout=W.Layout(width=WIDE))
         self.template.observe(self._template_chosen, names="value")
         self.data_choice = W.Dropdown(options=self._data_choices(), value=self._data_label(), description="data set",
-                                      layout=W.Layout(width="330px"))
+                                      style=style(), layout=W.Layout(width=WIDE))
         self.data_choice.observe(self._data_chosen, names="value")
         sections = W.Accordion(children=[
             W.VBox([self.template, self.layers.widget, self.settings.sections["network"]]),
@@ -102,7 +103,11 @@ class Dashboard:
         self.message = W.HTML()
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
         self.magic = W.Textarea(layout=W.Layout(width="100%"))
-        training = W.VBox([W.HBox(list(self.buttons.values())), self.status, W.HBox([self.bar, self.figures]),
+        row = W.HBox(list(self.buttons.values()))
+        for widget, name in ((row, "nbdl-buttons"), (self.status, "nbdl-status"), (self.magic, "nbdl-magic"),
+                             (self.image, "nbdl-picture")):
+            widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
+        training = W.VBox([row, self.status, W.HBox([self.bar, self.figures]),
                            self.message, self.image, W.HTML("<b>copy as magic</b>"), self.magic],
                           layout=W.Layout(flex="1 1 auto", min_width="360px"))
         self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
@@ -332,6 +337,7 @@ class Dashboard:
             self.bar.max = max(run.target_epoch, 1)
             self.bar.value = min(run.epoch, self.bar.max)
             self.figures.value = escape(figures_line(run))
+            self._show_status()
 
     def _say(self, html: str) -> None:
         self.message.value = html
@@ -344,7 +350,11 @@ class Dashboard:
         self.buttons["pause"].description, self.buttons["pause"].disabled = middle, not middle_on
         self.buttons["pause"].icon = "play" if middle == "Resume" else "pause"
         self.buttons["step"].disabled, self.buttons["stop"].disabled = not step_on, not stop_on
-        run = self.run
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """The state in words, where the run is, and why it stopped."""
+        state, run = self.state, self.run
         where = "" if run is None else f" · epoch {run.epoch}/{run.target_epoch} · step {run.global_step}"
         reason = f" · {escape(run.stop_reason)}" if run is not None and state == "stopped" and run.stop_reason else ""
         self.status.value = f"<b>{state}</b>{where}{reason}"

@@ -1,4 +1,5 @@
-"""A real browser against a real JupyterLab: open a notebook, run the dashboard, Start, watch, Stop."""
+"""A real browser against a real JupyterLab: open a notebook, run the dashboard, and press Start, Pause,
+Step, Resume, Stop and Reset, checking the state and every button's label after each."""
 import json
 import os
 import pathlib
@@ -44,8 +45,7 @@ def lab(tmp_path):
     notebook = new_notebook(cells=[
         new_code_cell("%load_ext nbdl"),
         new_code_cell("%%nbdl net net\ninput 2\ndense 32 relu\ndense 32 relu\ndense 2 softmax"),
-        new_code_cell("%nbdl dashboard net --data moons"),
-        new_code_cell("dashboard.controls['epochs'].value = 100000\ndashboard.controls['n'].value = 2000"),
+        new_code_cell("%nbdl dashboard net --data moons --n 2000 --epochs 100000"),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(notebook, tmp_path / "dash.ipynb")
     port, token = _free_port(), secrets.token_hex(16)
@@ -117,6 +117,30 @@ def test_dashboard_trains_live_in_jupyterlab(lab):
             browser.close()
 
 
+BUTTONS = ".jp-OutputArea-output .nbdl-buttons button"
+
+
+def _status(page) -> str:
+    return page.inner_text(".nbdl-status")
+
+
+def _step(page) -> int:
+    return int(_status(page).split("step ")[1].split()[0])
+
+
+def _labels(page) -> list[str]:
+    return [b.strip() for b in page.locator(BUTTONS).all_inner_texts()]
+
+
+def _disabled(page) -> list[bool]:
+    return page.eval_on_selector_all(BUTTONS, "bs => bs.map(b => b.disabled)")
+
+
+def _wait_status(page, state: str, timeout: int = 30_000) -> None:
+    page.wait_for_function(f"() => document.querySelector('.nbdl-status').innerText.startsWith({json.dumps(state)})",
+                           timeout=timeout)
+
+
 def _drive(page, base: str, token: str) -> None:
     page.goto(f"{base}/lab/tree/dash.ipynb?token={token}&reset")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
@@ -128,29 +152,68 @@ def _drive(page, base: str, token: str) -> None:
         page.locator("li.lm-MenuBar-item:has-text('Run')").click()
         page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
         try:
-            page.wait_for_selector(".jp-OutputArea-output button.jupyter-button:has-text('Start')", timeout=60_000)
+            page.wait_for_selector(BUTTONS, timeout=60_000)
             break
         except Exception:
             assert attempt < 2, "Run All never showed the dashboard"
-    page.wait_for_function(  # the last cell (100000 epochs) has run
+    page.wait_for_function(  # every cell has run
         "() => [...document.querySelectorAll('.jp-InputPrompt')].every(p => !p.textContent.includes('*'))",
         timeout=60_000)
-    start = page.locator(".jp-OutputArea-output button.jupyter-button:has-text('Start')")
-    stop = page.locator(".jp-OutputArea-output button.jupyter-button:has-text('Stop')")
-    start.click()
+    start, middle, step, stop, reset = (page.locator(BUTTONS).nth(i) for i in range(5))
+    # Not started: Start and Step only, no picture yet (so no broken-image icon).
+    assert _status(page).startswith("not started")
+    assert _labels(page) == ["Start", "Pause", "Step", "Stop", "Reset"]
+    assert _disabled(page) == [False, True, False, True, False]
+    assert page.eval_on_selector(".nbdl-picture", "i => getComputedStyle(i).display") == "none"
+    assert "%%nbdl net net" in page.input_value(".nbdl-magic textarea")
+    # No label of the panel is cut off.
+    cut = page.eval_on_selector_all(".jp-OutputArea-output .widget-label, .jp-OutputArea-output .widget-label-basic",
+                                    "ls => ls.filter(l => l.offsetParent && l.scrollWidth > l.clientWidth + 1)"
+                                    ".map(l => l.innerText)")
+    assert cut == [], f"labels cut off: {cut}"
+
+    start.click()  # running: the picture appears and changes
+    _wait_status(page, "running")
     page.wait_for_function("() => { const i = document.querySelector('img.widget-image');"
                            " return i && i.naturalWidth > 100; }", timeout=60_000)
     first = _image_source(page)
     page.wait_for_function(f"() => document.querySelector('img.widget-image').src !== {json.dumps(first)}",
                            timeout=30_000)
-    assert _image_source(page) != first, "the plot did not change while training"
+    assert _labels(page)[:2] == ["Start", "Pause"] and _disabled(page) == [True, False, False, False, False]
     page.screenshot(path=str(OUTPUT / "dashboard-training.png"))
-    stop.click()
-    label = page.locator(".widget-html-content", has_text="epoch")
+
+    middle.click()  # paused: the middle button resumes, the step count holds
+    _wait_status(page, "paused")
+    assert _labels(page)[1] == "Resume"
+    page.wait_for_timeout(800)
+    held = _step(page)
+    page.wait_for_timeout(800)
+    assert _step(page) == held, "training went on while paused"
+    page.screenshot(path=str(OUTPUT / "dashboard-paused.png"))
+
+    step.click()  # one batch, still paused
+    page.wait_for_function(f"() => document.querySelector('.nbdl-status').innerText.includes('step {held + 1}')",
+                           timeout=30_000)
+    page.wait_for_timeout(800)
+    assert _step(page) == held + 1 and _status(page).startswith("paused") and _labels(page)[1] == "Resume"
+
+    middle.click()  # resumed
+    _wait_status(page, "running")
+    page.wait_for_function(f"() => !document.querySelector('.nbdl-status').innerText.includes('step {held + 1}')",
+                           timeout=30_000)
+    assert _labels(page)[1] == "Pause" and _step(page) > held + 1
+
+    stop.click()  # stopped: Continue goes on to the same end
+    _wait_status(page, "stopped")
+    after_stop = _status(page)
     page.wait_for_timeout(1500)
-    after_stop = label.first.inner_text()
-    page.wait_for_timeout(1500)
-    assert label.first.inner_text() == after_stop, "training went on after Stop"
+    assert _status(page) == after_stop, "training went on after Stop"
+    assert _labels(page)[0] == "Continue" and _disabled(page) == [False, True, False, True, False]
     epoch = int(after_stop.split("epoch ")[1].split("/")[0])
-    assert 1 <= epoch < 100000
+    assert 1 <= epoch < 100000 and after_stop.split("/")[1].startswith("100000")
     page.screenshot(path=str(OUTPUT / "dashboard-stopped.png"))
+
+    reset.click()  # not started again, the picture gone
+    _wait_status(page, "not started")
+    assert _labels(page)[0] == "Start"
+    assert page.eval_on_selector(".nbdl-picture", "i => getComputedStyle(i).display") == "none"

@@ -110,3 +110,71 @@ def test_predict_with_the_wrong_width_is_refused():
     run = nbdl.train(NET, data=(X, Y), epochs=1)
     with pytest.raises(NbdlError, match=r"samples of shape \(3,\) do not fit: the network was trained on shape \(2,\)"):
         run.predict(np.zeros((4, 3)))
+
+
+MORE = {
+    "schedule step(0)": (dict(schedule="step(0)"), r"schedule 'step\(0\)': step_size must be a whole number >= 1, got 0"),
+    "schedule step(nan)": (dict(schedule="step(nan)"), r"schedule 'step\(nan\)': step_size must be a whole number >= 1, got nan"),
+    "schedule step(1,-5)": (dict(schedule="step(1,-5)"), r"schedule 'step\(1,-5\)': gamma must be a number in \(0, 1\], got -5"),
+    "schedule plateau(-1,2)": (dict(schedule="plateau(-1,2)"), r"schedule 'plateau\(-1,2\)': patience must be a whole number >= 0"),
+    "schedule with too many numbers": (dict(schedule="step(1,0.5,3)"), r"takes at most 2 number\(s\): step\(step_size=10, gamma=0.5\)"),
+    "eps below 0": (dict(eps=-1e-8), r"eps must be a number >= 0, got -1e-08"),
+    "betas not a pair": (dict(betas=0.9), r"betas must be two numbers, each in \[0, 1\), got 0.9"),
+    "betas of three": (dict(betas=(0.9, 0.99, 0.5)), r"betas must be two numbers, each in \[0, 1\), got \(0.9, 0.99, 0.5\)"),
+    "lr infinite": (dict(lr=float("inf")), r"lr must be a number > 0, got inf"),
+    "lr NaN": (dict(lr=float("nan")), r"lr must be a number > 0, got nan"),
+    "seed negative": (dict(seed=-1), r"seed must be a whole number in \[0, 4294967295\], got -1"),
+    "seed huge": (dict(seed=2**40), r"seed must be a whole number in \[0, 4294967295\], got 1099511627776"),
+    "seed a bool": (dict(seed=True), r"seed must be a whole number in \[0, 4294967295\], got True"),
+    "classes 0": (dict(data="spiral", data_options={"classes": 0}), r"spiral classes must be a whole number in \[2, 20\], got 0"),
+    "an option the data set does not take": (dict(data="digits", data_options={"noise": 0.1}),
+                                             r"data set 'digits' takes no noise; its options: n"),
+    "device unknown": (dict(device="tpu"), r"unknown device 'tpu'; choose one of: auto, cpu, cuda, mps \(or cuda:N\)"),
+    "freezing every block": (dict(freeze="0,1"), r"nothing left to train: freeze='0,1' freezes every parameter"),
+    "a module without parameters": (dict(network=torch.nn.Identity()),
+                                    r"the model Identity has no parameters to train"),
+    "a module that cannot take the data": (dict(network=torch.nn.Linear(3, 2)),
+                                           r"the model cannot take samples of shape \(2,\): RuntimeError"),
+    "no data": (dict(data=None), r"no data given; name a data set, for example data='moons', or give your own"),
+    "a meta tensor": (dict(data=(torch.empty(40, 2, device="meta"), Y)), r"X is a tensor on the meta device"),
+    "a complex tensor": (dict(data=(torch.zeros(40, 2, dtype=torch.complex64), Y)), r"X holds complex numbers"),
+    "values near the float32 limit": (dict(data=(_with((2, 0), 3e38), Y)),
+                                      r"X holds values as large as 3e\+38; float32 training overflows"),
+    "numbers where text is needed": (dict(monitor=3), r"monitor must be text, got 3"),
+    "an activation with a bad number": (dict(network="input 2\ndense 8 elu(nan)\ndense 2 softmax"),
+                                        r"activation 'elu\(nan\)': alpha must be a number >= 0, got nan"),
+    "a noise augmentation of nan": (dict(augment="noise(nan)"), r"augmentation 'noise\(nan\)': std must be a number"),
+}
+
+
+@pytest.mark.parametrize("case", MORE)
+def test_more_bad_arguments_get_one_clear_error(case):
+    settings, message = MORE[case]
+    with pytest.raises(NbdlError, match=message):
+        nbdl.Run(nbdl.Config(**{"network": NET, "data": (X, Y), "epochs": 1, **settings}))
+
+
+def test_numpy_integers_and_low_precision_tensors_are_accepted():
+    run = nbdl.train(NET, data=(torch.tensor(X, dtype=torch.bfloat16), torch.tensor(Y)), seed=np.int64(3),
+                     epochs=np.int32(1), batch_size=np.int64(8))
+    assert run.config.seed == 3 and type(run.config.seed) is int and run.epoch == 1
+    sparse = torch.tensor(X).to_sparse()
+    assert nbdl.train(NET, data=(sparse, Y), epochs=1).dataset.X.shape == (40, 2)
+    assert nbdl.train(NET, data=(torch.tensor(X, dtype=torch.float16), Y), epochs=1).status == "finished"
+
+
+def test_predicting_no_samples_gives_no_predictions():
+    run = nbdl.train(NET, data=(X, Y), epochs=1)
+    assert run.predict(np.zeros((0, 2))).shape == (0,)
+    assert run.predict([]).shape == (0,)
+    assert run.predict_proba(np.zeros((0, 2))).shape == (0, 2)
+
+
+def test_evaluate_names_its_units():
+    run = nbdl.train("dense 8 relu\ndense 1", data="diabetes", epochs=2)
+    figures = run.evaluate("test")
+    assert figures.units == {"loss": "mse, the training loss on standardized targets", "mse": "squared target units",
+                             "mae": "target units"}
+    assert "(target units)" in repr(figures) and figures["mse"] > 100 * figures["loss"]
+    classes = nbdl.train(NET, data=(X, Y), epochs=1).evaluate("test")
+    assert classes.units["accuracy"] == "share of correct predictions"

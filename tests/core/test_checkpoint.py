@@ -99,3 +99,86 @@ def test_autosave_every_n_epochs(tmp_path):
     assert saver.saves == 3  # epochs 2 and 4, and the end of the fit
     assert nbdl.load(tmp_path / checkpoint.FILENAME).epoch == 5
     assert run.epoch == 5
+
+
+def test_a_folder_that_cannot_be_written_warns_and_training_goes_on(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the checkpoint folder should be")
+    saver = nbdl.Checkpoint(blocker / "inside")
+    with pytest.warns(checkpoint.CheckpointWarning, match=r"could not write the checkpoint .*; training goes on"):
+        run = nbdl.train(NET, data="moons", epochs=3, callbacks=[saver])
+    assert run.status == "finished" and run.epoch == 3 and saver.saves == 0 and saver.failures == 4
+
+
+def test_a_full_disk_warns_keeps_the_last_file_and_leaves_no_partial(tmp_path, monkeypatch):
+    saver = nbdl.Checkpoint(tmp_path)
+    run = nbdl.train(NET, data="moons", epochs=1, callbacks=[saver])
+    before = (tmp_path / checkpoint.FILENAME).read_bytes()
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.warns(checkpoint.CheckpointWarning, match="No space left on device"):
+        run.fit(2)
+    monkeypatch.undo()
+    assert run.epoch == 3 and run.status == "finished"
+    assert [p.name for p in tmp_path.iterdir()] == [checkpoint.FILENAME]
+    assert (tmp_path / checkpoint.FILENAME).read_bytes() == before
+
+
+def test_a_crash_mid_save_leaves_a_partial_file_the_next_save_clears(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import os, nbdl
+        run = nbdl.train({NET!r}, data="moons", epochs=1)
+        os.fsync = lambda fd: os._exit(9)  # the process dies with the file half written
+        run.save({str(tmp_path / 'c.safetensors')!r})
+    """)
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 9
+    leftovers = list(tmp_path.glob(".c.safetensors.*.partial"))
+    assert len(leftovers) == 1
+    nbdl.train(NET, data="moons", epochs=1).save(tmp_path / "c.safetensors")
+    assert [p.name for p in tmp_path.iterdir()] == ["c.safetensors"]
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        path = nbdl.train(NET, data="moons", epochs=1).save(tmp_path / "c.safetensors")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_saving_through_a_symbolic_link_writes_its_target(tmp_path):
+    target = tmp_path / "real" / "run.safetensors"
+    target.parent.mkdir()
+    link = tmp_path / "latest.safetensors"
+    run = nbdl.train(NET, data="moons", epochs=1)
+    run.save(target)
+    link.symlink_to(target)
+    run.fit(1)
+    run.save(link)
+    assert link.is_symlink() and nbdl.load(target).epoch == 2 and nbdl.load(link).epoch == 2
+
+
+def test_saving_while_the_run_trains_in_another_thread_gives_consistent_files(tmp_path):
+    import threading
+
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=200, batch_size=4, optimizer="adam"))
+    worker = threading.Thread(target=run.fit)
+    worker.start()
+    try:
+        for i in range(15):
+            path = run.save(tmp_path / f"c{i}.safetensors")
+            loaded = nbdl.load(path)
+            steps = {int(s["step"].item()) for s in loaded.optimizer.state_dict()["state"].values()}
+            assert steps <= {loaded.global_step}  # weights, optimizer and step counter from the same step
+            assert all(len(v) == loaded.epoch for v in loaded.history.values())
+    finally:
+        run.stop()
+        worker.join(30)

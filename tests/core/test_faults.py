@@ -112,3 +112,97 @@ def test_an_interrupt_during_fit_stops_between_steps_with_the_history_kept():
     run.callbacks.clear()
     run.fit(2)
     assert run.epoch == 2
+
+
+class Overflow(torch.nn.Module):
+    def forward(self, x):
+        return x * 1e38 * 1e38
+
+
+@pytest.mark.parametrize("settings", [
+    dict(init="normal(1e30)"),                            # weights so large the first loss is infinite
+    dict(network=torch.nn.Sequential(torch.nn.Linear(2, 2), Overflow())),  # a module whose output is infinite
+])
+def test_a_loss_that_is_not_finite_at_the_first_step_is_a_divergence(settings):
+    run = nbdl.Run(nbdl.Config(**{"network": NET, "data": "moons", "epochs": 3, **settings}))
+    start = [p.detach().clone() for p in run.model.parameters()]
+    with pytest.warns(nbdl.DivergenceWarning, match=r"at epoch 1, step 1; .* went back to where this fit started"):
+        run.fit()
+    assert run.status == "diverged" and run.global_step == 0 and run.epoch == 0
+    assert all(torch.equal(a, b) for a, b in zip(start, run.model.parameters()))
+    assert "Try a lower learning rate" in run.stop_reason
+
+
+def test_divergence_advice_suggests_a_rate_that_can_work():
+    run = nbdl.Run(nbdl.Config(network="dense 32 relu\ndense 1", data="diabetes", optimizer="sgd", lr=1e6, epochs=3))
+    with pytest.warns(nbdl.DivergenceWarning):
+        run.fit()
+    assert "lr=1000000.0 now, try 0.01" in run.stop_reason  # sgd's own default, not 1e5
+
+
+def test_batch_norm_with_a_last_batch_of_one_sample_trains():
+    # 50 training samples in batches of 7: the last batch would hold one sample
+    X = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    run = nbdl.train("input 2\ndense 8 relu\nbatchnorm\ndense 2 softmax", data=(X, (X[:, 0] > 0).long()),
+                     val_split=0, test_split=0, batch_size=7, epochs=2)
+    assert run.status == "finished" and run.batches[-1] == (42, 50)
+    with pytest.raises(nbdl.NbdlError, match="batch norm needs at least 2 samples per batch; batch_size is 1"):
+        nbdl.Run(nbdl.Config(network="input 2\nbatchnorm\ndense 2 softmax", data="moons", batch_size=1))
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(network="input 2\ndense 1000000000\ndense 2 softmax"),
+     r"training this network \(5,000,000,002 parameters, 3,000,000,000 of them in line 2: 'dense 1000000000'\) would "
+     r"need about .* GB of memory but .* is free"),
+    (dict(data_options={"n": 10**9}), r"data set 'moons' with 1,000,000,000 samples of shape 2 would need about"),
+    (dict(network="input seq 2\nlstm 4\ndense 1", data="adding", data_options={"seq_len": 100_000}),
+     r"data set 'adding' with 10,000 samples of shape 100000x2 would need about"),
+    (dict(threads=10**6), r"threads must be a whole number in \[1, \d+\], got 1000000"),
+])
+def test_sizes_beyond_the_machine_are_refused_before_allocating(settings, message):
+    with pytest.raises(nbdl.NbdlError, match=message):
+        nbdl.Run(nbdl.Config(**{"network": NET, "data": "moons", **settings}))
+
+
+def test_an_interrupt_while_an_epoch_is_scored_keeps_the_epoch_and_its_row_together():
+    class InterruptScoring(nbdl.Callback):
+        order = 15  # after the validation figures, before the rest of the epoch's end
+
+        def on_epoch_end(self, run, logs):
+            if logs["epoch"] == 2:
+                raise KeyboardInterrupt
+
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=5), callbacks=[InterruptScoring()])
+    with pytest.raises(KeyboardInterrupt):
+        run.fit()
+    assert run.status == "interrupted" and run.epoch == 2
+    assert {len(v) for v in run.history.values()} == {2} and math.isnan(run.history["lr"][1])
+    run.callbacks.pop()
+    run.fit(1)
+    assert run.epoch == 3 and {len(v) for v in run.history.values()} == {3}
+
+
+def test_runs_with_dropout_reproduce_even_when_trained_at_once():
+    net = "input 2\ndense 64 relu\ndropout 0.5\ndense 64 relu\ndropout 0.5\ndense 2 softmax"
+    alone = nbdl.train(net, data="moons", epochs=4, batch_size=8, seed=1)
+    runs = [nbdl.Run(nbdl.Config(network=net, data="moons", epochs=4, batch_size=8, seed=s)) for s in (1, 2, 1)]
+    threads = [threading.Thread(target=r.fit) for r in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for run in (runs[0], runs[2]):
+        assert all(torch.equal(p, q) for p, q in zip(alone.model.parameters(), run.model.parameters()))
+        assert run.history["train_loss"] == alone.history["train_loss"]
+
+
+def test_a_users_module_keeps_its_weights_unless_trained_in_place():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(8, 2))
+    before = [p.detach().clone() for p in model.parameters()]
+    first = nbdl.train(model, data="moons", epochs=2, seed=0)
+    second = nbdl.train(model, data="moons", epochs=2, seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters())), "the caller's module was trained"
+    assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(), second.model.parameters()))
+    assert type(model[2]) is torch.nn.Dropout  # the run's copy draws dropout from the run's generator, not this
+    in_place = nbdl.train(model, data="moons", epochs=2, seed=0, in_place=True)
+    assert in_place.model is model and not all(torch.equal(a, b) for a, b in zip(before, model.parameters()))

@@ -255,3 +255,64 @@ def test_every_bad_option_of_a_line_is_named_at_once(kernel):
     for part in ("--lr must be a number > 0, got 0", "--epochs must be a whole number >= 0, got -1",
                  "--momentum must be a number in [0, 1), got 2"):
         assert part in result.text
+
+
+def test_help_is_derived_from_the_registries(kernel):
+    net_help = kernel.run("%nbdl net --help").text
+    for synopsis in ("dense UNITS [ACTIVATION]", "conv FILTERS KERNEL [ACTIVATION] [stride=S] [padding=P]",
+                     "lstm UNITS [layers=N] [bidirectional] [sequences]", "embedding VOCABULARY DIMENSIONS"):
+        assert synopsis in net_help
+    data_help = kernel.run("%nbdl data --help").text
+    assert "text           classification: characters of Python's own documentation" in data_help
+    assert "--seq-len" in data_help and "--seed" in data_help
+
+
+def test_every_flag_of_every_subcommand_has_help():
+    from nbdl import cli
+
+    for name, parser in cli.build_parsers().items():
+        for action in parser._actions:
+            assert action.help and len(action.help) > 8, f"{name} {action.option_strings or action.dest}"
+
+
+def test_a_divergence_is_said_once_with_a_rate_that_can_work(kernel):
+    kernel.run("%%nbdl net reg\ninput 10\ndense 32 relu\ndense 1")
+    result = kernel.run("%nbdl train reg --data diabetes --optimizer sgd --lr 1000000 --epochs 3 --no-plot")
+    assert result.status == "ok", result.text
+    assert result.text.count("the loss became") == 1 and "--lr 1000000.0 now, try 0.01" in result.text
+    assert "--optimizer adam" in result.text and "Warning" not in result.text
+    assert kernel.value("run.status") == "diverged"
+
+
+def test_a_refused_continuation_changes_nothing(kernel):
+    kernel.run(NET)
+    kernel.run("import threading\n%nbdl train net --data moons --epochs 1 --as busy --no-plot")
+    kernel.run("busy.config = busy.config.replace(epochs=100000)\n"
+               "worker = threading.Thread(target=busy.fit, kwargs={'epochs': 100000}); worker.start()\n"
+               "import time\nwhile busy.global_step == 0: time.sleep(0.01)")
+    result = kernel.run("%nbdl train busy --lr 0.5 --no-plot")
+    assert result.status == "error" and "this run is already training" in result.text
+    assert kernel.value("busy.optimizer.param_groups[0]['lr']") == 0.001
+    kernel.run("busy.stop(); worker.join()")
+    refused = kernel.run("%nbdl train busy --data circles --no-plot")
+    assert refused.status == "error" and "the data of a run cannot change" in refused.text
+
+
+def test_resume_refuses_flags_a_run_cannot_change_and_applies_the_rest(kernel, tmp_path):
+    folder = tmp_path / "resume"
+    kernel.run(NET)
+    kernel.run(f"%nbdl train net --data moons --epochs 2 --checkpoint {folder} --as first --no-plot")
+    for flags, part in (("--data circles", "--data 'moons'"), ("--seed 5", "--seed 0"), ("--noise 0.4", "--data-options"),
+                        ("--optimizer sgd", "--optimizer 'adam'")):
+        result = kernel.run(f"%nbdl train net --data moons --epochs 4 {flags} --checkpoint {folder} --resume --no-plot"
+                            .replace("--data moons --epochs 4 --data circles", "--data circles --epochs 4"))
+        assert result.status == "error" and "which a run cannot change" in result.text and part in result.text, flags
+    result = kernel.run(f"%nbdl train net --data moons --epochs 4 --lr 0.002 --checkpoint {folder} --resume --no-plot")
+    assert result.status == "ok" and "now with --lr 0.002" in result.text, result.text
+    assert kernel.value("run.epoch") == 4 and kernel.value("run.optimizer.param_groups[0]['lr']") == 0.002
+
+
+def test_a_sequence_network_summary_says_seq(kernel):
+    result = kernel.run("%%nbdl net sequence_net\ninput seq 1\nlstm 8\ndense 1")
+    html = " ".join(result.mimes("text/html"))
+    assert "<td>seq x 1</td>" in html and "0 x 1" not in html

@@ -94,3 +94,32 @@ def test_network_picture_has_one_box_per_layer():
     figure = network_figure(summary(net))
     assert len(figure.axes[0].patches) == 4
     assert _image(figure_png(figure)).shape[1] > 300
+
+
+def test_dollar_signs_in_names_draw_as_text():
+    from nbdl.plots.compare import compare_figure
+
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    data = nbdl.data.from_arrays(X, np.where(X[:, 0] > 0, "price $5", "$x^2$"), name="costs in $")
+    figure = data_figure(data)
+    figure_png(figure)  # an unbalanced '$' would be an error when drawn as math
+    texts = [t.get_text() for t in figure.axes[0].get_legend().get_texts()] + [figure.axes[0].get_title()]
+    assert r"\$x^2\$ (30)" in texts and r"price \$5 (30)" in texts and r"costs in \$: 60 samples" in texts
+    run = nbdl.train("input 2\ndense 4 relu\ndense 2 softmax", data=data, epochs=1)
+    figure_png(compare_figure({"cost $": run, "$a$": run}))
+
+
+def test_layer_labels_fit_their_boxes():
+    net = nbdl.build("input 1x8x8\nconv 16 3 leaky_relu(0.05) padding=same stride=1\nmaxpool 2 stride=1\nflatten\n"
+                     "dense 10 softmax")
+    figure = network_figure(summary(net))
+    png = figure_png(figure)
+    renderer = figure.canvas.get_renderer()
+    ax = figure.axes[0]
+    boxes = [p.get_window_extent(renderer) for p in ax.patches]
+    labels = [t for t in ax.texts if t.get_position()[1] == 0.58 and t.get_text()]  # the text inside each box
+    assert len(labels) == len(boxes) == 5
+    for box, label in zip(boxes, labels):
+        extent = label.get_window_extent(renderer)
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1, label.get_text()
+    assert _image(png).shape[1] > 300
