@@ -40,11 +40,11 @@ class FastStep:
 
     def _check_state(self) -> None:
         """Refuse optimizer state that does not fit its weights (loaded from elsewhere) before a kernel
-        writes out of bounds; a step count is the one state without the weight's shape."""
+        writes out of bounds; a single number (a step count) is the one state without the weight's shape."""
         for group in self.optimizer.param_groups:
             for p in group["params"]:
                 for name, value in self.optimizer.state.get(p, {}).items():
-                    if torch.is_tensor(value) and name != "step" and value.shape != p.shape:
+                    if torch.is_tensor(value) and value.dim() and value.shape != p.shape:
                         raise NbdlError(f"the optimizer's {name!r} has shape {tuple(value.shape)} but its weight has "
                                         f"{tuple(p.shape)}; it was loaded from a state that does not fit this network")
 

@@ -1,6 +1,7 @@
 """Optimizers and learning-rate schedules by name, each with its own defaults."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -88,11 +89,13 @@ def make(name: str, params: Iterable[torch.nn.Parameter], **settings: Any) -> to
 
 
 def implementation(chosen: OptimizerKind, params: list[torch.nn.Parameter]) -> dict[str, bool]:
-    """``fused=True`` where supported for these parameters, else ``foreach=True``."""
+    """``fused=True`` where supported for these parameters, else ``foreach=True`` where the class
+    takes it (a registered optimizer may take neither)."""
+    takes = inspect.signature(chosen.cls).parameters
     devices = {p.device.type for p in params}
-    if chosen.fusable and devices <= {"cpu", "cuda"} and all(p.is_floating_point() for p in params):
+    if chosen.fusable and "fused" in takes and devices <= {"cpu", "cuda"} and all(p.is_floating_point() for p in params):
         return {"fused": True}
-    return {"foreach": True}
+    return {"foreach": True} if "foreach" in takes else {}
 
 
 def names() -> list[str]:

@@ -176,11 +176,12 @@ def _state_value(name: str, value: Any, param: torch.Tensor, what: str) -> Any:
     if value is None:
         return None
     if torch.is_tensor(value):
-        if name == "step":  # a count, kept as a float tensor with no dimensions
-            if value.dim() != 0:
-                raise NbdlError(f"{what} must be a single number, got shape {tuple(value.shape)}")
-            if not value.is_floating_point() or not torch.isfinite(value).all() or value.item() < 0:
-                raise NbdlError(f"{what} must be a step count >= 0, got {value}")
+        if name == "step" and value.dim() != 0:  # a count, kept as a float tensor with no dimensions
+            raise NbdlError(f"{what} must be a single number, got shape {tuple(value.shape)}")
+        if value.dim() == 0:  # a count or a running product (NAdam's mu_product)
+            if not value.is_floating_point() or not torch.isfinite(value).all() or (name == "step" and value < 0):
+                raise NbdlError(f"{what} must be a{' step count >= 0' if name == 'step' else ' finite number'}, "
+                                f"got {value}")
             return value.to(torch.float32)
         if value.shape != param.shape or value.dtype != param.dtype:
             raise NbdlError(f"{what} has shape {tuple(value.shape)} {value.dtype}; the weight is "

@@ -180,7 +180,7 @@ class Run(Results):
         # One gather per epoch; the batches are then views (slices) of the shuffled tensors.
         order = torch.randperm(n, generator=self.shuffle).to(self.device)
         X, y = self.data.train.X[order], self.data.train.y[order]
-        losses, penalties, correct = [], [], []
+        losses, penalties, predictions = [], [], []
         classify = self.dataset.task == CLASSIFICATION
         self.model.train()
         for start, stop in self.batches:
@@ -193,7 +193,7 @@ class Run(Results):
             if penalty is not None:
                 penalties.append(penalty)
             if classify:
-                correct.append(self.loss.correct(logits, y[start:stop]))
+                predictions.append(self.loss.predict(logits))
             logs = {"step": self.global_step, "loss": loss, "size": stop - start}
             for c in listeners:
                 c.on_batch_end(self, logs)
@@ -201,8 +201,8 @@ class Run(Results):
                 return None
         sizes = torch.tensor([stop - start for start, stop in self.batches], device=self.device)
         figures = {"epoch": self.epoch + 1, "train_loss": (torch.stack(losses) * sizes).sum().item() / n}
-        if classify:
-            figures["train_acc"] = torch.stack(correct).sum().item() / y.numel()  # per sample, or per step
+        if classify:  # per sample, or per step of a sequence
+            figures["train_acc"] = (torch.cat(predictions) == y).sum().item() / y.numel()
         if penalties:
             figures["train_penalty"] = (torch.stack(penalties) * sizes).sum().item() / n
         return figures

@@ -316,3 +316,22 @@ def test_a_sequence_network_summary_says_seq(kernel):
     result = kernel.run("%%nbdl net sequence_net\ninput seq 1\nlstm 8\ndense 1")
     html = " ".join(result.mimes("text/html"))
     assert "<td>seq x 1</td>" in html and "0 x 1" not in html
+
+
+def test_the_dashboard_trains_on_the_users_data_and_takes_the_train_flags(kernel):
+    kernel.run(NET)
+    kernel.run("import numpy as np, pandas as pd\n"
+               "Xd = np.random.default_rng(1).normal(size=(90, 2)); yd = (Xd[:, 1] > 0).astype(int)\n"
+               "dfd = pd.DataFrame({'a': Xd[:, 0], 'b': Xd[:, 1], 'label': yd})")
+    result = kernel.run("%nbdl dashboard net --data Xd --y yd --epochs 2 --lr 0.02 --as panel")
+    assert result.status == "ok", result.text
+    assert kernel.value("panel.data_choice.value") == "Xd (your data)"
+    assert kernel.value("(panel.config.epochs, panel.config.lr)") == (2, 0.02)
+    kernel.run("panel.start(); panel.wait(60)")
+    assert kernel.value("(len(panel.run.dataset), panel.run.epoch)") == (90, 2)
+    assert "--data Xd" in kernel.value("panel.magic.value")
+    result = kernel.run("%nbdl dashboard net --data dfd --target label --as panel2")
+    assert result.status == "ok", result.text
+    assert kernel.value("panel2.data_choice.value") == "dfd (your data)"
+    assert kernel.value("panel2.config.network.to_text().splitlines()[0]") == "input 2"
+    kernel.run("panel.close(); panel2.close()")
