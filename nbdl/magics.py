@@ -16,12 +16,16 @@ from IPython.display import HTML, Image, display
 from . import cli
 from .core import Config, NbdlError, Network, NetworkSpec, Run, datasets
 from .core.checkpoint import FILENAME as CHECKPOINT_FILE
-from .core.checkpoint import Checkpoint
-from .core.config import LIVE, setting_named
+from .core.checkpoint import Checkpoint, CheckpointWarning
+from .core.config import LIVE, flag_words, setting_named
+from .core.options import INT, Option
 from .core.data import Dataset
 from .core.errors import spelled
 from .core.resume import load as load_checkpoint
 from .core.trainer import DivergenceWarning
+
+
+EVERY = Option("checkpoint_every", 1, "save every N epochs", kind=INT, low=1)
 
 
 @magics_class
@@ -39,6 +43,8 @@ class NbdlMagics(Magics):
             except cli.CommandError as error:
                 raise UsageError(str(error)) from None
             subcommand = {"net": self.net, "train": self.train, "data": self.data, "dashboard": self.dashboard}
+            if cell is not None and command != "net":
+                raise UsageError(f"%%nbdl {command} takes no cell body; write it as a line magic: %nbdl {command} ...")
             try:
                 return subcommand[command](args, cell)
             except NbdlError as error:
@@ -60,9 +66,13 @@ class NbdlMagics(Magics):
         self.check_name(run_name)
         settings = cli.config_settings(args)
         callbacks = []
-        if getattr(args, "checkpoint", None):
-            every = setting_named("epochs").parse(getattr(args, "checkpoint_every", "1"), "--checkpoint-every")
-            callbacks.append(Checkpoint(args.checkpoint, every=max(every, 1)))
+        if getattr(args, "checkpoint", None) is not None:
+            saver = Checkpoint(args.checkpoint, every=EVERY.parse(getattr(args, "checkpoint_every", "1"),
+                                                                  "--checkpoint-every"))
+            problem = saver.writable()
+            if problem:
+                raise UsageError(f"--checkpoint {args.checkpoint}: {problem}")
+            callbacks.append(saver)
         elif getattr(args, "resume", False) or getattr(args, "checkpoint_every", None):
             raise UsageError("--resume and --checkpoint-every need --checkpoint DIR")
         if isinstance(target, Run):
@@ -111,9 +121,11 @@ class NbdlMagics(Magics):
                   (k in settings or k in ("data", "data_options"))]
         fixed = [k for k in differ if k not in LIVE]
         if fixed:
-            said = ", ".join(f"{setting_named(k).flag} {saved[k]!r}" for k in fixed)
+            said = " ".join(flag_words(run.config, only=fixed)) or "the data set's own options"
+            if "data_options" in fixed and not run.config.data_options:
+                said = f"{said} (the data set's own options)".strip()
             raise UsageError(f"the checkpoint in {args.checkpoint} was trained with {said}, which a run cannot change; "
-                             "drop those flags, or use another --checkpoint folder for a new run")
+                             "give the same flags, or another --checkpoint folder for a new run")
         live = {k: getattr(config, k) for k in differ if k in LIVE and k != "epochs"}
         if live:
             run.update(**live)
@@ -141,6 +153,8 @@ class NbdlMagics(Magics):
             return datasets.as_dataset(value, target=options.pop("target", None), task=options.pop("task", None),
                                        **options), {}
         if name in datasets.registry:
+            if getattr(args, "y", None) is not None:
+                raise UsageError(f"--y names the targets of your own array; the data set {name!r} has its own")
             return datasets.registry.canonical(name), cli.given_data_options(args, datasets.registry.canonical(name))
         raise UsageError(f"unknown data set or variable {name!r}; built-in sets: {', '.join(datasets.names())}")
 
@@ -224,9 +238,14 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
 
         image_handle = display(HTML(""), display_id=True)
         callbacks.append(LivePlot(lambda png: image_handle.update(Image(png))))
-    with warnings.catch_warnings():  # a divergence is printed below, once
+    with warnings.catch_warnings(record=True) as caught:  # said below, each once, in words
+        warnings.simplefilter("always", CheckpointWarning)
         warnings.simplefilter("ignore", DivergenceWarning)
-        run.fit(epochs, callbacks=callbacks)  # a kernel interrupt stops it between two steps
+        try:
+            run.fit(epochs, callbacks=callbacks)  # a kernel interrupt stops it between two steps
+        finally:
+            for said in dict.fromkeys(str(w.message) for w in caught if w.category is CheckpointWarning):
+                print(f"warning: {said}")
     if run.status == "stopped" and run.control.stop_requested:
         print(f"{run.stop_reason} after step {run.global_step} (epoch {run.epoch}); the weights are those of the "
               f"last step. Continue with: %nbdl train {run_name}")

@@ -24,6 +24,8 @@ def build_model(config: Config, dataset: Dataset, device: torch.device, generato
                 in_place: bool = False) -> nn.Module:
     """The model a run trains. A module of the user's is copied (``in_place=True`` trains it as it
     is), so two runs from one module never share weights."""
+    if isinstance(config.network, nn.Module):
+        check_parameters(config.network, config)  # before copying: a meta module cannot be copied
     with randomness.seeded(config.seed):
         if isinstance(config.network, nn.Module):
             model = config.network if in_place else copy.deepcopy(config.network)
@@ -44,6 +46,14 @@ def build_model(config: Config, dataset: Dataset, device: torch.device, generato
 
 def check_parameters(model: nn.Module, config: Config) -> None:
     params = list(model.parameters())
+    tensors = dict(model.named_parameters(), **dict(model.named_buffers()))
+    if any(t.is_meta for t in tensors.values()):
+        raise NbdlError("the model's weights are on the meta device (shapes without values); make them real first, "
+                        "for example model.to_empty(device='cpu') and then initialize them")
+    bad = [name for name, t in tensors.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise NbdlError(f"the model's {bad[0]!r} holds NaN or infinite values"
+                        f"{f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''}; nothing can be learned from them")
     if not params:
         raise NbdlError(f"the model {type(model).__name__} has no parameters to train; give a network with at "
                         "least one layer that learns, such as 'dense 2'")
@@ -53,6 +63,18 @@ def check_parameters(model: nn.Module, config: Config) -> None:
     if not any(p.requires_grad for p in params):
         raise NbdlError(f"nothing left to train: {spell('freeze', config.freeze) if config.freeze else 'the model'} "
                         "freezes every parameter; freeze fewer blocks (for example 'body' keeps the last one trainable)")
+
+
+def check_tokens(model: nn.Module, dataset: Dataset) -> None:
+    """Token codes must fit the first embedding's vocabulary (a code beyond it fails mid-training)."""
+    embedding = next((m for m in model.modules() if isinstance(m, nn.Embedding)), None)
+    if embedding is None or not len(dataset):
+        return
+    top = int(dataset.X.max())
+    if top >= embedding.num_embeddings or dataset.X.min() < 0:
+        raise NbdlError(f"the data holds token codes up to {top} but the embedding has a vocabulary of "
+                        f"{embedding.num_embeddings}; make it at least {top + 1} (for example "
+                        f"'embedding {top + 1} {embedding.embedding_dim}')")
 
 
 def set_dropout(model: nn.Module, rate: float) -> None:

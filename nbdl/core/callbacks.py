@@ -14,6 +14,7 @@ is accepted and called at every epoch end.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import time
@@ -22,6 +23,7 @@ from typing import Any, Callable
 import torch
 
 from .errors import NbdlError, spell
+from .state import NONNEGATIVE_BUFFERS, plausible
 
 # Where built-in callbacks sit in the order; a user's callback is at USER unless it says otherwise.
 GUARD, SCORING, CLOCK, SCHEDULE, STOPPING, USER, SAVING, VIEW = 0, 10, 20, 30, 40, 50, 80, 90
@@ -66,8 +68,28 @@ def as_callback(callback: Callback | Callable) -> Callback:
     if isinstance(callback, Callback):
         return callback
     if callable(callback):
+        try:
+            inspect.signature(callback).bind(None, None)
+        except TypeError:
+            raise NbdlError(f"a function used as a callback is called as fn(run, logs) at each epoch's end; "
+                            f"{getattr(callback, '__name__', callback)!r} cannot take those two arguments") from None
+        except ValueError:  # a builtin without a signature: let it try
+            pass
         return FunctionCallback(callback)
-    raise NbdlError(f"a callback must be a Callback or a function fn(run, logs), got {callback!r}")
+    raise NbdlError(f"a callback must be a Callback or a function fn(run, logs), got {callback!r:.60}")
+
+
+def as_callbacks(callbacks: Any) -> list[Callback]:
+    """A list of callbacks from None, one callback, or any iterable of them."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback) or callable(callbacks):
+        return [as_callback(callbacks)]
+    try:
+        return [as_callback(c) for c in callbacks]
+    except TypeError:
+        raise NbdlError(f"callbacks must be a list of Callbacks or functions fn(run, logs), got {callbacks!r:.60}") \
+            from None
 
 
 def listens_to_batches(callback: Callback) -> bool:
@@ -181,9 +203,10 @@ class EarlyStopping(Callback):
             if not isinstance(saved, dict) or set(saved) != set(own):
                 raise NbdlError("the early-stopping state's best weights do not name the network's weights")
             for key, tensor in saved.items():
-                if not torch.is_tensor(tensor) or tensor.shape != own[key].shape or tensor.dtype != own[key].dtype \
-                        or (tensor.is_floating_point() and not torch.isfinite(tensor).all()):
+                if not torch.is_tensor(tensor) or tensor.shape != own[key].shape or tensor.dtype != own[key].dtype:
                     raise NbdlError(f"the early-stopping state's best weight {key!r} does not fit: the network's is "
                                     f"{tuple(own[key].shape)} {own[key].dtype}")
+                plausible(tensor, f"the early-stopping state's best weight {key!r}",
+                          nonnegative=key.endswith(NONNEGATIVE_BUFFERS))
             saved = {k: v.to(run.device) for k, v in saved.items()}
         self.best, self.best_epoch, self.wait, self.best_state = float(best), epoch, wait, saved

@@ -29,10 +29,18 @@ class CheckpointWarning(RuntimeWarning):
     """A checkpoint could not be written; training goes on and the previous file is intact."""
 
 
+def as_path(path: Any, what: str = "a checkpoint") -> Path:
+    """``path`` as a Path, or an error: a file path is text (or a ``pathlib.Path``), not empty."""
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes) or not os.fspath(path).strip():
+        raise NbdlError(f"the path of {what} must be text or a pathlib.Path naming a file, got {path!r}")
+    return Path(path)
+
+
 def write(path: str | os.PathLike, config: dict[str, Any], state: dict[str, Any]) -> Path:
     """Write ``config`` and ``state`` (nested dicts of plain values and tensors) to ``path``."""
     from safetensors.torch import save as to_bytes
 
+    path = as_path(path)
     tensors: dict[str, torch.Tensor] = {}
     tree = _flatten(state, "state", tensors)
     metadata = {"format": FORMAT, "version": VERSION, "config": json.dumps(config), "state": json.dumps(tree)}
@@ -68,10 +76,14 @@ def _unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
 
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write to a temporary file beside ``path`` (beside its target, for a link), flush it to disk,
-    then rename it over the target. An OSError (a read-only or full folder) becomes an NbdlError."""
-    target = Path(os.path.realpath(path))
+    then rename it over the target. An OSError (a read-only or full folder) becomes an NbdlError; a
+    path that names something other than a file (a folder, a device, a pipe) is refused untouched."""
     temporary = None
     try:
+        target = Path(os.path.realpath(path))
+        if target.exists() and not target.is_file():
+            raise NbdlError(f"{path} is not a file (a folder, a device or a pipe); save to a file path such as "
+                            f"{Path(path) / 'run.safetensors' if target.is_dir() else 'run.safetensors'}")
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(target)
         temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
@@ -116,11 +128,11 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """The config and state of an nbdl checkpoint, or an error saying what is wrong with the file."""
     from safetensors.torch import load as from_bytes
 
-    path = Path(path)
-    if not path.is_file():
-        raise NbdlError(f"no checkpoint at {path}" + (" (it is a folder; the file inside is "
-                                                      f"{path / FILENAME})" if path.is_dir() else ""))
+    path = as_path(path)
     try:
+        if not path.is_file():
+            raise NbdlError(f"no checkpoint at {path}" + (" (it is a folder; the file inside is "
+                                                          f"{path / FILENAME})" if path.is_dir() else ""))
         data = path.read_bytes()
     except OSError as error:
         raise NbdlError(f"cannot read {path}: {error.strerror or error}") from None
@@ -164,9 +176,10 @@ class Checkpoint(Callback):
     def __init__(self, directory: str | os.PathLike, every: int = 1):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise NbdlError(f"checkpoint every must be a whole number >= 1 epochs, got {every!r}")
-        self.path, self.every = Path(directory) / FILENAME, every
+        self.path, self.every = as_path(directory, "a checkpoint folder") / FILENAME, every
         self.saves = 0
         self.failures = 0
+        self._said: set[str] = set()  # each reason for a failed write is said once
 
     def on_epoch_end(self, run, logs):
         if run.epoch % self.every == 0:
@@ -181,4 +194,15 @@ class Checkpoint(Callback):
             self.saves += 1
         except NbdlError as error:
             self.failures += 1
-            warnings.warn(f"{error}; training goes on", CheckpointWarning, stacklevel=2)
+            if str(error) not in self._said:
+                self._said.add(str(error))
+                warnings.warn(f"{error}; training goes on", CheckpointWarning, stacklevel=2)
+
+    def writable(self) -> str | None:
+        """Why the folder cannot hold a checkpoint (checked by writing a test file), or None."""
+        try:
+            write_atomically(self.path.parent / ".nbdl-write-test", b"")
+            (self.path.parent / ".nbdl-write-test").unlink()
+        except (NbdlError, OSError) as error:
+            return str(error)
+        return None

@@ -100,7 +100,8 @@ class Config:
                                      high_open=True, step=0.01, **_OPTIMIZER)
     betas: tuple[float, float] | None = setting(None, "Adam's betas: the decay rates of its two moving averages",
                                                 kind=PAIR, low=0, high=1, high_open=True, metavar="B1 B2", **_OPTIMIZER)
-    eps: float | None = setting(None, "a small number added to the optimizer's denominators", low=0, control="log",
+    eps: float | None = setting(None, "a small number added to the optimizer's denominators", low=0, low_open=True,
+                                control="log",
                                 label="epsilon", **_OPTIMIZER)
     weight_decay: float | None = setting(None, "weight decay inside the optimizer (decoupled for adamw)", low=0,
                                          label="weight decay", **_OPTIMIZER)
@@ -209,8 +210,8 @@ class Config:
     @classmethod
     def from_dict(cls, values: Any) -> "Config":
         """The config a ``to_dict()`` describes; unknown keys and values of the wrong kind are refused."""
-        if not isinstance(values, dict):
-            raise NbdlError(f"a config is a dict as written by Config.to_dict(), got {type(values).__name__}")
+        if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+            raise NbdlError(f"a config is a dict of settings by name, as written by Config.to_dict(), got {values!r:.80}")
         values = dict(values)
         if isinstance(values.get("network"), dict):
             values["network"] = NetworkSpec.from_dict(values["network"])
@@ -225,6 +226,16 @@ SETTINGS: tuple[Setting, ...] = tuple(dataclasses.replace(f.metadata["setting"],
                                       for f in dataclasses.fields(Config))
 NAMES: tuple[str, ...] = tuple(s.name for s in SETTINGS)
 LIVE: tuple[str, ...] = tuple(s.name for s in SETTINGS if s.live)
+
+
+def as_config(config: Any) -> Config:
+    """A Config, or a dict of settings made into one; anything else is refused."""
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        return Config.from_dict(config)
+    raise NbdlError(f"a run takes a Config (or a dict of settings), for example Config(network=..., data='moons'); "
+                    f"got {type(config).__name__}")
 
 
 def setting_named(name: str) -> Setting:
@@ -246,14 +257,23 @@ def train_command(config: Config, network_name: str = "net", data_name: str | No
     return " ".join(["%nbdl", "train", network_name, "--data", *map(shlex.quote, [data, *flag_words(config)])])
 
 
-def flag_words(config: Config) -> list[str]:
+def flag_words(config: Config, only: list[str] | None = None) -> list[str]:
     """The magic's flags that set ``config``'s settings where they differ from the defaults (the data
-    set's options included), as words: ``["--lr", "0.05", "--no-standardize"]``."""
+    set's options included), as words: ``["--lr", "0.05", "--no-standardize"]``; with ``only``, the
+    flags of those settings (``data`` and ``data_options`` included) whatever their value."""
     default, words = Config(), []
-    for key, value in config.data_options.items():
-        words += ["--" + key.replace("_", "-"), *(Option().format(value) if not isinstance(value, str) else [value])]
+    if only is not None and "data" in only:
+        words += ["--data", config.data if isinstance(config.data, str) else "VARIABLE"]
+    if only is None or "data_options" in only:
+        for key, value in config.data_options.items():
+            words += ["--" + key.replace("_", "-"), *(Option().format(value) if not isinstance(value, str) else [value])]
     for s in SETTINGS:
         value = getattr(config, s.name)
+        if only is not None:
+            if s.name in only and s.kind != OBJECT and not s.missing_from("flag"):
+                words += [s.flag if value or s.kind != BOOL else "--no-" + s.flag[2:]] + \
+                    ([] if s.kind == BOOL else s.format(value))
+            continue
         if s.missing_from("flag") or s.kind == OBJECT or value is None or value == getattr(default, s.name):
             continue
         if s.kind == BOOL:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 class Control:
@@ -20,6 +20,9 @@ class Control:
         self._plain = True  # nothing asked for: the loop goes on without touching a lock
         self.in_step = False           # set by the loop while an optimizer step is half done
         self.interrupt_pending = False  # a hard interrupt that arrived during a step
+        # Called (in the training thread) each time the loop stops between two batches to wait:
+        # a panel shows the exact step it paused at.
+        self.on_hold: list[Callable[[], None]] = []
 
     @property
     def paused(self) -> bool:
@@ -70,6 +73,9 @@ class Control:
         """Block while paused; True when the next batch may run, False when a stop was requested."""
         if self._plain:
             return True
+        if not self._go.is_set():
+            for listener in self.on_hold:
+                listener()
         self._go.wait()
         with self._lock:
             if self._stop:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .errors import NbdlError, spell
+from .options import INT, Option
 from .tasks import CLASSIFICATION, REGRESSION, TASKS
 
 
@@ -61,15 +62,20 @@ class Dataset:
 def select(data: Dataset, classes: list[int] | None = None, per_class: int | None = None, seed: int = 0) -> Dataset:
     """Some classes of a classification set, relabelled 0..len(classes)-1, and at most ``per_class``
     samples of each (drawn with ``seed``): for transfer learning from a few examples."""
+    if not isinstance(data, Dataset):
+        raise NbdlError(f"select takes a Dataset (for example nbdl.data.load('digits')), got {type(data).__name__}")
     if data.task != CLASSIFICATION:
         raise NbdlError("select works on classes; this data set is a regression")
-    classes = list(range(data.n_classes)) if classes is None else [int(c) for c in classes]
-    bad = [c for c in classes if not 0 <= c < data.n_classes]
-    if bad or not classes:
-        raise NbdlError(f"classes must be among 0..{data.n_classes - 1}, got {classes}")
-    if per_class is not None and int(per_class) < 1:
-        raise NbdlError(f"per_class must be at least 1, got {per_class}")
-    rng = np.random.default_rng(seed)
+    whole = Option(kind=INT, low=0, high=data.n_classes - 1)
+    given = list(range(data.n_classes)) if classes is None else classes
+    if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
+        raise NbdlError(f"classes must be a list of class numbers 0..{data.n_classes - 1}, got {classes!r}")
+    classes = [whole.check(c, subject=f"a class of {data.name!r}") for c in given]
+    if not classes or len(set(classes)) != len(classes):
+        raise NbdlError(f"classes must name different classes among 0..{data.n_classes - 1}, got {given!r}")
+    if per_class is not None:
+        per_class = Option(kind=INT, low=1).check(per_class, subject="per_class")
+    rng = np.random.default_rng(Option(kind=INT, low=0, high=2**32 - 1).check(seed, subject="seed"))
     keep = []
     for c in classes:
         rows = np.flatnonzero(data.y == c)
@@ -84,8 +90,7 @@ def select(data: Dataset, classes: list[int] | None = None, per_class: int | Non
 
 def subsample(data: Dataset, n: int, seed: int = 0) -> Dataset:
     """``n`` samples of ``data`` drawn without replacement (time series: the last ``n``)."""
-    if not 2 <= int(n) <= len(data):
-        raise NbdlError(f"{spell('n')} must be between 2 and {len(data)} for {data.name!r}, got {n}")
+    n = Option(kind=INT, low=2, high=len(data)).check(n, subject=f"{data.name} {spell('n')}")
     if data.ordered:
         keep = np.arange(len(data) - int(n), len(data))
     else:
@@ -138,8 +143,18 @@ def check_size(X: np.ndarray, what: str) -> None:
                         f"{LARGEST:g}: rescale the data (for example divide by {10 ** int(np.log10(top)):.0e})")
 
 
+# More classes than this is not a classification a network here can learn (the output layer would need
+# that many units): labels such as 0 and 10**9 are names to encode, not class numbers.
+MAX_CLASSES = 100_000
+
+
 def _class_labels(y: np.ndarray, n_classes: int | None, class_names: list[str] | None):
     """Integer labels in [0, n_classes), encoding strings and booleans; raises on anything else."""
+    if y.dtype.kind == "O":
+        missing = [i for i, v in enumerate(y.ravel()) if v is None or (isinstance(v, float) and v != v)]
+        if missing:
+            raise NbdlError(f"y holds {len(missing)} missing label(s) (None or NaN), the first at row "
+                            f"{_row(y, missing[0])}; drop those samples or give them a class")
     if y.dtype.kind in "OUSb":  # strings, objects, booleans: name the classes in sorted order
         names, y = np.unique(y.astype(str) if y.dtype.kind != "b" else y, return_inverse=True)
         return y.astype(np.int64), len(names), class_names or [str(v) for v in names]
@@ -155,6 +170,10 @@ def _class_labels(y: np.ndarray, n_classes: int | None, class_names: list[str] |
     elif y.dtype.kind not in "iu":
         raise NbdlError(f"class labels must be integers or strings, got dtype {y.dtype}")
     y = y.astype(np.int64)
+    if y.max() >= MAX_CLASSES:
+        raise NbdlError(f"class label {int(y.max())} at row {_row(y, np.argmax(y))} would need a network with "
+                        f"{int(y.max()) + 1:,} outputs; labels are class numbers 0..K-1: encode them first, for "
+                        "example with np.unique(y, return_inverse=True)[1]")
     if y.min() < 0:
         raise NbdlError(f"class labels must be in 0..K-1, got {int(y.min())} at row {_row(y, np.argmin(y))}")
     found = int(y.max()) + 1
@@ -181,7 +200,9 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
         raise NbdlError(f"the data is empty: X has shape {X.shape}; give at least one sample with at least one feature")
     if X.ndim == 1:
         X = X[:, None]
-    if y.ndim == 0 or len(X) != len(y):
+    if y.ndim == 0:
+        raise NbdlError(f"y must be an array with one target per sample, got the single value {y.item()!r:.40}")
+    if len(X) != len(y):
         raise NbdlError(f"X and y have different lengths: {len(X)} samples but {y.shape[0] if y.ndim else 0} targets")
     if X.dtype.kind not in "biuf":
         raise NbdlError(f"X must be numeric, got dtype {X.dtype}; encode text columns as numbers first")
@@ -219,7 +240,15 @@ def from_frame(frame: Any, target: str, task: str | None = None, name: str = "da
         raise NbdlError(
             f"feature column(s) {', '.join(text)} are not numeric; encode them first, for example pd.get_dummies(df)"
         )
-    return from_arrays(features.to_numpy(dtype=np.float32), frame[target].to_numpy(), task=task, name=name,
+    for column in (target, *features.columns):
+        missing = frame[column].isna().to_numpy()
+        if missing.any():
+            raise NbdlError(f"column {str(column)!r} has {int(missing.sum())} missing value(s), the first at row "
+                            f"{int(np.argmax(missing))}; drop or fill them (df.dropna() or df.fillna(...))")
+    labels = frame[target].to_numpy()
+    if labels.dtype.kind == "O" and all(isinstance(v, (int, float, np.number)) for v in labels):
+        labels = labels.astype(np.float64)  # a nullable integer column comes as objects
+    return from_arrays(features.to_numpy(dtype=np.float64), labels, task=task, name=name,
                        feature_names=[str(c) for c in features.columns])
 
 

@@ -53,6 +53,7 @@ class DataSet:
 
 
 registry: Registry[DataSet] = Registry("data set")
+SEED = Option("seed", 0, "the seed data are drawn with", kind=INT, low=0, high=2**32 - 1)
 
 
 def register(record: DataSet, aliases: tuple[str, ...] = ()) -> DataSet:
@@ -68,6 +69,7 @@ def names() -> list[str]:
 def load(name: str, seed: int = 0, **options: Any) -> Dataset:
     """The built-in data set ``name`` with these options (the rest at the set's defaults)."""
     record = registry.get(name)
+    seed = SEED.check(seed, subject=spell("seed"))
     values = record.settle(options)
     count = record.samples(values)
     if count is not None:
@@ -113,7 +115,7 @@ for _name, _generate, _help, _options in (
 
 
 # -- the real sets scikit-learn ships ---------------------------------------------------------------------
-def _sklearn(loader: str, task: str, images: bool = False) -> Callable[..., Dataset]:
+def _sklearn(name: str, loader: str, task: str, images: bool = False) -> Callable[..., Dataset]:
     def load(seed: int = 0, n: int | None = None) -> Dataset:
         from sklearn import datasets as sk  # imported here: sklearn costs ~1.6 s to import
 
@@ -122,7 +124,7 @@ def _sklearn(loader: str, task: str, images: bool = False) -> Callable[..., Data
         names = [str(c) for c in getattr(bunch, "target_names", [])] or None
         features = [str(f) for f in getattr(bunch, "feature_names", [])] or None
         data = from_arrays(X, bunch.target.astype(np.float32) if task == REGRESSION else bunch.target, task=task,
-                           class_names=names if task == CLASSIFICATION else None, feature_names=features)
+                           name=name, class_names=names if task == CLASSIFICATION else None, feature_names=features)
         return subsample(data, n, seed) if n is not None else data
     return load
 
@@ -141,7 +143,7 @@ for _name, _loader, _task, _help, _shape, _width in (
      (30,), 2),
     ("diabetes", "load_diabetes", REGRESSION, "diabetes progression after a year from 10 measurements", (10,), 1),
 ):
-    register(DataSet(_name, _sklearn(_loader, _task, images=len(_shape) == 3), _task, _help,
+    register(DataSet(_name, _sklearn(_name, _loader, _task, images=len(_shape) == 3), _task, _help,
                      lambda options, shape=_shape: shape, lambda options, width=_width: width, (_subsample(),),
                      samples=lambda options: None, group="real"))
 
@@ -225,6 +227,8 @@ def as_dataset(data: Any, y: Any = None, seed: int = 0, target: str | None = Non
     if options:
         raise NbdlError(f"{', '.join(spell(k) for k in sorted(options))} are options of the built-in data sets; "
                         "your own data takes none of them")
+    if target is not None and not is_frame(data):
+        raise NbdlError(f"{spell('target')} names the column of a DataFrame; with arrays give the targets as y")
     if data is None:
         raise NbdlError(f"no data given; name a data set ({', '.join(names())}) or give your own: data=(X, y)")
     if is_frame(data):

@@ -8,7 +8,24 @@ from torch import nn
 
 from .errors import NbdlError
 from .layers import shape_text
+from .options import FLOAT, INT, TEXT, Option
 from .tasks import CLASSIFICATION
+
+# The arguments of the functions below, declared once and checked on the way in.
+RESOLUTION = Option("resolution", 50, "grid points along each axis", kind=INT, low=2, high=1000)
+MARGIN = Option("margin", 0.25, "room around the data, as a share of its extent", kind=FLOAT, low=0, high=10)
+COUNT = Option("count", 8, "samples to show", kind=INT, low=1, high=256)
+DRAWS = Option("draws", 3, "augmented versions of each", kind=INT, low=1, high=32)
+START = Option("start", "The ", "the text the model continues", kind=TEXT)
+LENGTH = Option("length", 200, "characters to write", kind=INT, low=0, high=100_000)
+TEMPERATURE = Option("temperature", 0.8, "below 1 sharper, above 1 wilder", kind=FLOAT, low=0, low_open=True, high=100)
+SEED = Option("seed", 0, "the seed the characters are drawn with", kind=INT, low=0, high=2**32 - 1)
+
+
+def a_run(run: object, what: str) -> None:
+    """Refuse anything but a run (from nbdl.train or nbdl.Run)."""
+    if not all(hasattr(run, name) for name in ("model", "data", "dataset")):
+        raise NbdlError(f"{what} takes a run (from nbdl.train or %nbdl train), got {type(run).__name__}")
 
 
 @dataclass
@@ -21,6 +38,8 @@ class Grid:
 
 def decision_grid(run, resolution: int = 50, margin: float = 0.25) -> Grid | None:
     """The model's class probabilities over the plane the data lies in; None unless 2-D classes."""
+    a_run(run, "decision_grid")
+    resolution, margin = RESOLUTION.check(resolution), MARGIN.check(margin)
     data = run.dataset
     if data.task != CLASSIFICATION or data.sample_shape != (2,):
         return None
@@ -67,6 +86,8 @@ def _count(module: nn.Module) -> int:
 
 def first_filters(model: nn.Module):
     """The weights of the first convolution, (filters, channels, kernel, kernel), or None."""
+    if not isinstance(model, nn.Module):
+        raise NbdlError(f"first_filters takes a model (a run's .model), got {type(model).__name__}")
     conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     return None if conv is None else conv.weight.detach().cpu()
 
@@ -76,7 +97,12 @@ def feature_maps(run, sample) -> list[tuple[str, np.ndarray]]:
     (the layer's text form, an array (channels, height, width)), in order."""
     import torch
 
+    from .network import Network
+
+    a_run(run, "feature_maps")
     network = run.model
+    if not isinstance(network, Network):
+        raise NbdlError("feature_maps reads the layers of an nbdl network; this run trains a module of your own")
     x = run.data.transform(np.asarray(sample)[None])
     captured: list[tuple[str, np.ndarray]] = []
     hooks = []
@@ -101,6 +127,8 @@ def feature_maps(run, sample) -> list[tuple[str, np.ndarray]]:
 def augmented_samples(run, count: int = 8, draws: int = 3) -> tuple[np.ndarray, list[np.ndarray]]:
     """The first ``count`` training samples and ``draws`` augmented versions of them, in the data's
     own units, drawn from a copy of the run's augmentation (the run's own draws are untouched)."""
+    a_run(run, "augmented_samples")
+    count, draws = COUNT.check(count), DRAWS.check(draws)
     if run.augmenter is None:
         raise NbdlError("this run has no augmentation; set augment='flip,rotate(10),...'")
     augmenter = run.augmenter.copy()
@@ -112,6 +140,7 @@ def augmented_samples(run, count: int = 8, draws: int = 3) -> tuple[np.ndarray, 
 def forecast(run, split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """One-step-ahead forecasts and the actual values over a split of a forecasting data set, in the
     series' own units (each window's last value added back), in time order."""
+    a_run(run, "forecast")
     data = run.dataset
     if data.offset is None:
         raise NbdlError(f"{data.name!r} is not a forecasting data set; try data='co2' or 'sunspots'")
@@ -127,11 +156,12 @@ def sample_text(run, start: str = "The ", length: int = 200, temperature: float 
     drawn from the model's probabilities (sharper below temperature 1, wilder above)."""
     import torch
 
+    a_run(run, "sample_text")
+    start, length = START.check(start), LENGTH.check(length)
+    temperature, seed = TEMPERATURE.check(temperature), SEED.check(seed)
     vocabulary = run.dataset.class_names
     if not run.dataset.tokens or not vocabulary:
         raise NbdlError("sample_text needs a run on data='text' (characters as tokens)")
-    if temperature <= 0:
-        raise NbdlError(f"temperature must be > 0, got {temperature}")
     unknown = sorted(set(start) - set(vocabulary))
     if unknown or not start:
         raise NbdlError(f"start with some of the corpus's characters; not in it: {''.join(unknown)!r}")

@@ -35,6 +35,7 @@ class History(dict):
 
     def record(self, key: str, value: Any) -> None:
         """Set ``key`` in the current (last) row."""
+        value = float(value)
         if self.epochs == 0:
             raise NbdlError("no epoch to record into yet; figures are recorded at the end of an epoch")
         column = self.setdefault(key, [])
@@ -53,7 +54,8 @@ class History(dict):
 
     def row(self, index: int = -1) -> dict[str, float]:
         """One epoch's figures (the last by default)."""
-        return {key: column[index] for key, column in self.items() if len(column) > (index if index >= 0 else -index - 1)}
+        self.pad()
+        return {key: column[index] for key, column in self.items()}
 
     def last(self, key: str, default: float | None = None) -> float | None:
         column = self.get(key)
@@ -90,6 +92,9 @@ class Row(dict):
         self.history = history
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
+                and not (hasattr(value, "item") and getattr(value, "ndim", 0) == 0):
+            raise NbdlError(f"a figure in the history is a number under a name, got {key!r}: {value!r:.40}")
         super().__setitem__(key, value)
         self.history.record(key, value)
 

@@ -12,6 +12,8 @@ from . import activations, limits
 from .errors import NbdlError
 from .layers import Activation, Dense, Dropout, Input, Layer, Shape, registry, shape_text
 
+MAX_LAYERS = 2000  # deeper than any network a text form is written for; building more takes minutes
+
 # Bytes a parameter costs while training: its value, its gradient, two optimizer moments, and the
 # copies kept aside for a restore, in float32.
 BYTES_PER_PARAMETER = 4 * 6
@@ -37,13 +39,23 @@ class NetworkSpec:
     """An ordered list of layer specs; JSON-able, readable as text, buildable into a module."""
 
     def __init__(self, layers: Iterable[Layer | str | dict] = ()):
+        if isinstance(layers, (str, bytes, dict)) or not isinstance(layers, Iterable):
+            raise NbdlError(f"a network's layers are a list (of layers, lines such as 'dense 16 relu', or dicts), "
+                            f"got {type(layers).__name__}; for the text form use NetworkSpec.parse(text)")
         self.layers: list[Layer] = [_as_layer(layer) for layer in layers]
         if not self.layers:
             raise NbdlError("the network has no layers; start with 'input N' and add 'dense UNITS ACTIVATION' lines")
+        if len(self.layers) > MAX_LAYERS:
+            raise NbdlError(f"the network has {len(self.layers):,} layers; nbdl builds at most {MAX_LAYERS:,}")
+        extra = [layer for layer in self.layers[1:] if isinstance(layer, Input)]
+        if extra:
+            raise NbdlError(f"{_where(extra[0])}'{extra[0].to_text()}': only the first layer may be an input line")
 
     @classmethod
     def parse(cls, text: str) -> "NetworkSpec":
         """Read the text form: one layer per line, ``#`` starts a comment, blank lines are skipped."""
+        if not isinstance(text, str):
+            raise NbdlError(f"the text form is a string of lines such as 'dense 16 relu', got {type(text).__name__}")
         layers = []
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.split("#", 1)[0].strip()

@@ -17,14 +17,15 @@ from .errors import NbdlError, unknown
 from .options import Option
 
 _CALL = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?\s*$", re.S)
+_NAME = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\(|$)")  # the name before any '(numbers)'
 R = TypeVar("R")
 
 
-def parse_call(text: str) -> tuple[str, list[Any]]:
+def parse_call(text: str, example: str = "leaky_relu(0.1)") -> tuple[str, list[Any]]:
     """Split ``"name(1, 2.5)"`` into ``("name", [1, 2.5])``; a bare name has no arguments."""
     match = _CALL.match(str(text))
     if not match:
-        raise NbdlError(f"cannot read {text!r}; write a name, optionally with numbers: 'leaky_relu(0.1)'")
+        raise NbdlError(f"cannot read {text!r}; write a name, optionally with numbers in brackets: {example!r}")
     name, inner = normal(match.group(1)), match.group(2)
     args: list[Any] = []
     if inner and inner.strip():
@@ -101,7 +102,10 @@ class Registry(Generic[R]):
 
     def canonical(self, text: str) -> str:
         """The registered name for ``text`` (arguments ignored, aliases resolved), or the standard error."""
-        name, _ = parse_call(text)
+        match = _NAME.match(str(text))
+        if not match:
+            raise unknown(self.kind, text, self._records)
+        name = normal(match.group(1))
         name = self._aliases.get(name, name)
         if name not in self._records:
             raise unknown(self.kind, text, self._records)
@@ -114,8 +118,9 @@ class Registry(Generic[R]):
     def parse(self, text: str) -> tuple[R, list[Any]]:
         """The record and its checked numbers, for a string such as ``"step(10, 0.5)"``."""
         record = self.get(text)
-        _, args = parse_call(text)
         params: tuple[Option, ...] = getattr(record, "params", ())
+        name = self.canonical(text)
+        _, args = parse_call(text, f"{name}({', '.join(p.default_text() for p in params)})" if params else name)
         if len(args) > len(params):
             allowed = f"at most {len(params)} number(s): {record.synopsis()}" if params else "no numbers"
             raise NbdlError(f"{self.kind} {text.strip()!r} takes {allowed}")

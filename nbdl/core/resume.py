@@ -6,7 +6,7 @@ from typing import Any
 
 from .checkpoint import read
 from .config import Config
-from .errors import NbdlError
+from .errors import NbdlError, spelling
 from .state import part
 from .trainer import Run
 
@@ -19,20 +19,19 @@ def load(path: str | os.PathLike, data: Any = None, network: Any = None) -> Run:
     values, saved = read(path)
     with part("config"):
         values = dict(values)
-        if str(values.get("network", "")).startswith("<"):
-            if network is None:
-                raise NbdlError(f"the run trained your own module {values['network']}; pass it: "
-                                "nbdl.load(path, network=MyModule())")
-            values["network"] = network
-        elif network is not None:
-            raise NbdlError("it holds its network's spec; load it without network=")
-        if str(values.get("data", "")).startswith("<"):
-            if data is None:
-                raise NbdlError(f"the run trained on your own data {values['data']}; pass it: "
-                                "nbdl.load(path, data=(X, y))")
-            values["data"] = data
-        elif data is not None:
-            values["data"] = data
+        magic = spelling() == "magic"
+        for key, given, what, example in (
+                ("network", network, "your own module", "NAME (the module)" if magic else "nbdl.load(path, network=MyModule())"),
+                ("data", data, "your own data", "--data VARIABLE" if magic else "nbdl.load(path, data=(X, y))")):
+            named = str(values.get(key, "")).startswith("<")  # stored by name only: "<module Net>", "<arrays>"
+            if named and given is None:
+                raise NbdlError(f"the run trained on {what} {values[key]}; give it again: {example}")
+            if given is not None and not named and key == "network":
+                raise NbdlError("it holds its network's spec; load it without network=")
+            if given is not None:  # checked against the fingerprint of the data it trained on
+                values[key] = given
+                if key == "data" and not isinstance(given, str):
+                    values["data_options"] = {}
         config = Config.from_dict(values)
     run = Run(config)
     run.load_state_dict(saved)

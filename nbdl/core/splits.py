@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import Dataset, check_finite, to_numpy
+from .data import Dataset, check_finite, check_size, to_numpy
 from .errors import NbdlError, spell
 from .tasks import CLASSIFICATION
 
@@ -41,7 +41,7 @@ def _indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.n
         n_test, n_val = int(round(test * n)), int(round(val * n))
         train_end = n - n_val - n_test
         return tuple(np.arange(a, b, dtype=np.int64) for a, b in ((0, train_end), (train_end, n - n_test), (n - n_test, n)))
-    groups = ([np.flatnonzero(dataset.y == c) for c in range(dataset.n_classes)]
+    groups = ([np.flatnonzero(dataset.y == c) for c in np.unique(dataset.y)]
               if dataset.task == CLASSIFICATION and dataset.y.ndim == 1 else [np.arange(len(dataset))])
     parts: list[list[np.ndarray]] = [[], [], []]
     for group in groups:
@@ -82,7 +82,7 @@ class Splits:
         self.std = np.where(std > 0, std, 1.0).astype(np.float32)
         self.y_mean = self.y_std = None
         if self.task != CLASSIFICATION and standardize:
-            y_train = dataset.y[train_idx]
+            y_train = dataset.y[train_idx].astype(np.float64)
             self.y_mean, self.y_std = y_train.mean(axis=0), np.where(y_train.std(axis=0) > 0, y_train.std(axis=0), 1.0)
         self.train, self.val, self.test = (self._part(idx) for idx in (train_idx, val_idx, test_idx))
 
@@ -114,6 +114,8 @@ class Splits:
         X = to_numpy(X, "X")
         if X.dtype.kind not in "biuf":
             raise NbdlError(f"X must be numeric, got dtype {X.dtype}")
+        check_finite(X, "X")
+        check_size(X, "X")
         X = X.astype(np.float32)
         if X.size == 0:  # no samples: an empty batch of the right shape
             X = X.reshape((0, *self.dataset.sample_shape))
@@ -123,7 +125,6 @@ class Splits:
             raise NbdlError(
                 f"samples of shape {tuple(X.shape[1:])} do not fit: the network was trained on shape {self.dataset.sample_shape}"
             )
-        check_finite(X, "X")
         return self._scale(X)
 
     def raw(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -132,5 +133,6 @@ class Splits:
         return part.X.cpu().numpy() * self.std + self.mean, part.y.cpu().numpy()
 
     def untransform_target(self, y: torch.Tensor) -> np.ndarray:
-        y = y.detach().cpu().numpy()
+        """Targets (or predictions) in the data's own units, in float64 (large targets overflow float32)."""
+        y = y.detach().cpu().numpy().astype(np.float64)
         return y * self.y_std + self.y_mean if self.y_mean is not None else y

@@ -8,9 +8,11 @@ and what is wrong; nothing changes unless every part fits.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 
 from .config import setting_named
@@ -26,9 +28,16 @@ OPTIMIZER_STATE = {
     torch.optim.Adagrad: {"step", "sum"},
     torch.optim.RMSprop: {"step", "square_avg", "momentum_buffer", "grad_avg"},
 }
+# Per-parameter state that is a running mean of squares (or a sum of them): never negative.
+NONNEGATIVE_STATE = {"exp_avg_sq", "max_exp_avg_sq", "sum", "square_avg"}
+# Model buffers that are variances: never negative.
+NONNEGATIVE_BUFFERS = ("running_var",)
+# No trained value is this large: beyond it float32 products overflow (a crafted weight of 3e38).
+LARGEST = 1e30
 # Scheduler entries that change as it steps; every other entry must equal the run's own (its settings).
 SCHEDULE_PROGRESS = {"base_lrs", "last_epoch", "_step_count", "_is_initial", "_get_lr_called_within_step",
                      "_last_lr", "best", "cooldown_counter", "num_bad_epochs"}
+# How a run stands: before any fit, during one, and how its last fit ended.
 STATUSES = ("ready", "running", "finished", "stopped", "diverged", "interrupted", "failed")
 
 
@@ -39,7 +48,8 @@ def part(name: str) -> Iterator[None]:
         yield
     except NbdlError as error:
         raise NbdlError(f"the checkpoint's {name} does not fit this run: {error}") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError, RecursionError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError, RecursionError,
+            OverflowError) as error:
         raise NbdlError(f"the checkpoint's {name} is damaged ({type(error).__name__}: {error})") from None
 
 
@@ -62,7 +72,18 @@ def of_run(run: Any) -> dict[str, Any]:
         "progress": {"epoch": run.epoch, "global_step": run.global_step, "target_epoch": run.target_epoch,
                      "best_epoch": run.best_epoch, "status": run.status, "stop_reason": run.stop_reason},
         "callbacks": {c.state_key: s for c in run.callbacks if (s := c.state_dict()) is not None},
+        "data": {"fingerprint": fingerprint(run.dataset), "samples": len(run.dataset),
+                 "shape": list(run.dataset.sample_shape)},
     }
+
+
+def fingerprint(dataset: Any) -> str:
+    """A short digest of a data set's samples and targets: the same data, the same digest."""
+    digest = hashlib.blake2b(digest_size=12)
+    for array in (dataset.X, dataset.y):
+        digest.update(str((array.shape, array.dtype.str)).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def restore_run(run: Any, saved: Any) -> None:
@@ -85,6 +106,8 @@ def restore_run(run: Any, saved: Any) -> None:
         history = History.checked(saved["history"], progress["epoch"])
     with part("random generators"):
         generators = check_generators(run, saved["generators"], progress["global_step"])
+    with part("data"):
+        check_data(run, saved.get("data"))
     with part("weights"):
         run.model.load_state_dict(model)
     with part("optimizer state"):
@@ -109,6 +132,16 @@ def restore_run(run: Any, saved: Any) -> None:
                 callback.load_state_dict(callbacks[callback.state_key], run)
 
 
+def check_data(run: Any, saved: Any) -> None:
+    """The data a run is restored with must be the data it trained on."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("fingerprint"), str):
+        raise NbdlError("it does not say which data the run trained on")
+    if saved["fingerprint"] != fingerprint(run.dataset):
+        raise NbdlError(f"the run trained on other data ({saved.get('samples')} samples of shape "
+                        f"{tuple(saved.get('shape') or ())}) than given now ({len(run.dataset)} samples of shape "
+                        f"{run.dataset.sample_shape}); give the data it trained on")
+
+
 def check_model(own: dict[str, torch.Tensor], saved: Any) -> dict[str, torch.Tensor]:
     if not isinstance(saved, dict):
         raise NbdlError("the weights are missing")
@@ -117,19 +150,31 @@ def check_model(own: dict[str, torch.Tensor], saved: Any) -> dict[str, torch.Ten
         raise NbdlError("; ".join(filter(None, [f"it lacks {', '.join(missing)}" if missing else "",
                                                f"it has no place for {', '.join(extra)}" if extra else ""])))
     for key, tensor in saved.items():
-        _tensor_like(tensor, own[key], f"weight {key!r}")
+        _tensor_like(tensor, own[key], f"weight {key!r}", nonnegative=key.endswith(NONNEGATIVE_BUFFERS))
     return saved
 
 
-def _tensor_like(tensor: Any, like: torch.Tensor, what: str) -> None:
+def _tensor_like(tensor: Any, like: torch.Tensor, what: str, nonnegative: bool = False) -> None:
     if not torch.is_tensor(tensor):
         raise NbdlError(f"{what} is not a tensor")
     if tensor.shape != like.shape:
         raise NbdlError(f"{what} has shape {tuple(tensor.shape)} but this network's has {tuple(like.shape)}")
     if tensor.dtype != like.dtype:
         raise NbdlError(f"{what} is {tensor.dtype} but this network's is {like.dtype}")
-    if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+    plausible(tensor, what, nonnegative)
+
+
+def plausible(tensor: torch.Tensor, what: str, nonnegative: bool = False) -> None:
+    """Refuse values no training leaves behind: NaN, inf, magnitudes beyond LARGEST, and negative
+    values where only squares or variances belong."""
+    if not tensor.is_floating_point() or not tensor.numel():
+        return
+    if not torch.isfinite(tensor).all():
         raise NbdlError(f"{what} holds NaN or infinite values")
+    if tensor.abs().max() > LARGEST:
+        raise NbdlError(f"{what} holds values as large as {tensor.abs().max().item():.3g}, beyond what training leaves")
+    if nonnegative and tensor.min() < 0:
+        raise NbdlError(f"{what} holds negative values, but it is a mean of squares or a variance")
 
 
 def check_optimizer(optimizer: torch.optim.Optimizer, saved: Any) -> dict[str, Any]:
@@ -186,8 +231,7 @@ def _state_value(name: str, value: Any, param: torch.Tensor, what: str) -> Any:
         if value.shape != param.shape or value.dtype != param.dtype:
             raise NbdlError(f"{what} has shape {tuple(value.shape)} {value.dtype}; the weight is "
                             f"{tuple(param.shape)} {param.dtype}")
-        if not torch.isfinite(value).all():
-            raise NbdlError(f"{what} holds NaN or infinite values")
+        plausible(value, what, nonnegative=name in NONNEGATIVE_STATE)
         return value.to(param.device)
     if name == "step" and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
             and value >= 0:

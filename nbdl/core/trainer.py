@@ -10,8 +10,8 @@ import torch
 
 from . import building, devices, optimizers, state
 from .augment import Augmenter
-from .callbacks import (Callback, Clock, EarlyStopping, ScheduleStep, Scoring, as_callback, listens_to_batches)
-from .config import DEFAULT_BATCH_SIZE, LIVE, Config, setting_named
+from .callbacks import Callback, Clock, EarlyStopping, ScheduleStep, Scoring, as_callbacks, listens_to_batches
+from .config import DEFAULT_BATCH_SIZE, LIVE, Config, as_config, setting_named
 from .control import Control, stop_on_interrupt
 from .datasets import as_dataset
 from .errors import NbdlError, spell
@@ -24,7 +24,7 @@ from .safety import DivergenceGuard
 from .splits import Splits
 from .tasks import CLASSIFICATION
 
-STATUSES = ("ready", "running", "finished", "stopped", "diverged", "interrupted", "failed")
+STATUSES = state.STATUSES  # ready, running, finished, stopped, diverged, interrupted, failed
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -39,7 +39,9 @@ class Run(Results):
     ``in_place=True`` trains the module itself."""
 
     def __init__(self, config: Config, callbacks: Iterable[Callback | Callable] = (), *, in_place: bool = False):
-        self.config = config = config.validate()
+        if not isinstance(in_place, bool):
+            raise NbdlError(f"in_place must be True or False, got {in_place!r}")
+        self.config = config = as_config(config).validate()
         self.device = devices.resolve(config.device)
         self.dataset = as_dataset(config.data, seed=config.seed, **config.data_options)
         self.data = Splits(self.dataset, config.val_split, config.test_split, config.seed, config.standardize,
@@ -48,6 +50,7 @@ class Run(Results):
         self.shuffle = torch.Generator().manual_seed(config.seed)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.model = building.build_model(config, self.dataset, self.device, self.generator, in_place)
+        building.check_tokens(self.model, self.dataset)
         steps = isinstance(self.model, Network) and len(self.model.output_shape) == 2
         width = building.output_width(self.model, self.data.train.X[:2])
         self.loss: Loss = choose(config.loss, self.dataset.task, width, self.dataset.target_width,
@@ -70,7 +73,7 @@ class Run(Results):
         self.stop_training = False
         self.control = Control()
         self.lock = threading.RLock()  # held for each step and each epoch's end: a save sees a whole state
-        self.callbacks = self._default_callbacks() + [as_callback(c) for c in callbacks]
+        self.callbacks = self._default_callbacks() + as_callbacks(callbacks)
         self._halted: str | None = None
         self._fitting = threading.Lock()
         self._fit_start = 0
@@ -120,7 +123,7 @@ class Run(Results):
     def fit(self, epochs: int | None = None, callbacks: Iterable[Callback | Callable] = ()) -> "Run":
         """Train ``epochs`` more epochs (the config's by default); returns the run."""
         epochs = self.config.epochs if epochs is None else setting_named("epochs").check(epochs, "epochs")
-        listeners = sorted([*self.callbacks, *map(as_callback, callbacks)], key=lambda c: c.order)
+        listeners = sorted([*self.callbacks, *as_callbacks(callbacks)], key=lambda c: c.order)
         per_batch = [c for c in listeners if listens_to_batches(c)]
         with self._fitting_session(epochs, listeners):
             while self.epoch < self.target_epoch and not self.stop_training:
@@ -291,4 +294,4 @@ def train(network: Any = None, data: Any = None, *, callbacks: Iterable[Callback
           config: Config | None = None, in_place: bool = False, **settings: Any) -> Run:
     """Build a run from a network and data plus any Config settings (or a whole ``config``), and fit it."""
     given = {k: v for k, v in (("network", network), ("data", data)) if v is not None}
-    return Run((config or Config()).replace(**given, **settings), callbacks, in_place=in_place).fit()
+    return Run(as_config(config or Config()).replace(**given, **settings), callbacks, in_place=in_place).fit()

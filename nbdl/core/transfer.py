@@ -14,6 +14,8 @@ def blocks(model: nn.Module, which: Iterable[int | str] | str | int | None = Non
     """The parts of ``model`` named by ``which``: block indexes of an nbdl network (negative counts
     from the end), module names (``model.named_modules()``), ``"body"`` (all blocks but the last),
     or a comma-separated string of those. None means the body."""
+    if not isinstance(model, nn.Module):
+        raise NbdlError(f"freeze and unfreeze take a torch.nn.Module (a run's model), got {type(model).__name__}")
     if which is None or which == "body":
         which = ["body"]
     elif isinstance(which, (int, str)):
@@ -48,7 +50,9 @@ def freeze(model: nn.Module, which=None) -> nn.Module:
 
 
 def unfreeze(model: nn.Module, which=None) -> nn.Module:
-    for part in blocks(model, which if which is not None else range(len(getattr(model, "layers", [])))):
+    """Train the named parts again; without ``which``, every parameter of the model."""
+    parts = [model] if which is None and isinstance(model, nn.Module) else blocks(model, which)
+    for part in parts:
         for p in part.parameters():
             p.requires_grad_(True)
     return model

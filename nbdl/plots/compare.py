@@ -6,6 +6,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..core.errors import NbdlError
+
 from .render import class_color, new_figure, plain
 
 LABELS = {"train_loss": "training loss", "val_loss": "validation loss", "train_acc": "training accuracy",
@@ -14,9 +16,14 @@ LABELS = {"train_loss": "training loss", "val_loss": "validation loss", "train_a
 
 def compare_figure(runs: dict[str, Any], metrics: tuple[str, ...] = ("val_loss", "val_acc")) -> Figure:
     """One panel per figure in ``metrics``, one curve per run, in the order given."""
+    if not isinstance(runs, dict) or not runs or not all(hasattr(r, "history") for r in runs.values()):
+        raise NbdlError("compare_figure takes a dict of runs by name, for example {'adam': run1, 'sgd': run2}")
+    if isinstance(metrics, str):
+        metrics = (metrics,)
     metrics = tuple(m for m in metrics if any(m in run.history for run in runs.values()))
     if not metrics:
-        raise ValueError("none of the runs has logged these figures yet; train them first")
+        logged = sorted({k for run in runs.values() for k in run.history if k != "epoch"})
+        raise NbdlError(f"none of the runs has logged these figures; they log: {', '.join(logged) or 'nothing yet'}")
     figure, _ = new_figure(3.6 * len(metrics), 2.8)
     axes = figure.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):

@@ -8,12 +8,19 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from ..core.data import Dataset
+from ..core.diagnostics import LayerRow, summary
+from ..core.errors import NbdlError
+from ..core.network import Network
 from ..core.tasks import CLASSIFICATION
-from .render import class_color, new_figure, plain
+from .render import LIMIT, array, class_color, new_figure, plain
 
 
 def data_figure(data: Dataset, limit: int = 40) -> Figure:
     """2-D samples as a scatter by class, images as a grid, anything else as class or target counts."""
+    if not isinstance(data, Dataset):
+        raise NbdlError(f"data_figure takes a Dataset (nbdl.data.load('moons'), nbdl.data.from_arrays(X, y)), "
+                        f"got {type(data).__name__}")
+    limit = LIMIT.check(limit)
     shape = data.sample_shape
     if len(shape) == 1 and shape[0] == 2:
         return _scatter(data)
@@ -94,6 +101,10 @@ def layer_label(name: str) -> list[str]:
 def network_figure(rows) -> Figure:
     """Boxes left to right, one per layer in the colour its type declares, taller for wider layers,
     labelled with the layer's text form (shrunk to fit the box), its output shape and parameters."""
+    if isinstance(rows, Network):
+        rows = summary(rows)
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, LayerRow) for r in rows):
+        raise NbdlError("network_figure takes an nbdl network or its summary(network) rows")
     figure, _ = new_figure(max(3.0, 1.25 * len(rows)), 2.3)
     ax = figure.subplots()
     widest = max((int(np.prod([s or 1 for s in r.output_shape])) for r in rows), default=1)
@@ -120,6 +131,9 @@ def network_figure(rows) -> Figure:
 
 def forecast_figure(predicted, actual, name: str = "series") -> Figure:
     """One-step-ahead forecasts over the held-out end of a series, against what happened."""
+    predicted, actual = array(predicted, "predicted", (1,)), array(actual, "actual", (1,))
+    if len(predicted) != len(actual):
+        raise NbdlError(f"predicted and actual must be as long as each other, got {len(predicted)} and {len(actual)}")
     figure, _ = new_figure(7.0, 2.8)
     ax = figure.subplots()
     steps = np.arange(len(actual))

@@ -7,6 +7,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..core.errors import NbdlError
+from ..core.options import INT, Option
+
 # Class colours, as the TensorFlow Playground paints its two classes, then matplotlib's cycle.
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                 "#bcbd22", "#17becf"]
@@ -31,6 +34,21 @@ def figure_png(figure: Figure) -> bytes:
     canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
     canvas.draw()
     return canvas_png(canvas)
+
+
+def array(values: object, what: str, dims: tuple[int, ...]) -> np.ndarray:
+    """``values`` as a finite numeric array with one of ``dims`` dimensions, or an error naming ``what``."""
+    try:
+        result = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=float)
+    except (TypeError, ValueError):
+        raise NbdlError(f"{what} must be an array of numbers, got {type(values).__name__}") from None
+    if result.ndim not in dims or result.size == 0:
+        raise NbdlError(f"{what} must be a non-empty array of {' or '.join(map(str, dims))} dimension(s), "
+                        f"got shape {result.shape}")
+    return result
+
+
+LIMIT = Option("limit", 32, "the most images to draw", kind=INT, low=1, high=400)
 
 
 def plain(text: object) -> str:

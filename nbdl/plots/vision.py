@@ -6,12 +6,14 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from .render import new_figure, plain
+from ..core.errors import NbdlError
+from .render import LIMIT, array, new_figure, plain
 
 
 def filters_figure(weights, limit: int = 32) -> Figure:
     """Each first-layer filter as a small image (averaged over input channels), blue < 0 < red."""
-    kernels = np.asarray(weights).mean(axis=1)[:limit]  # (filters, k, k)
+    weights = array(weights, "the filters (filters, channels, kernel, kernel)", (4,))
+    kernels = weights.mean(axis=1)[:LIMIT.check(limit)]  # (filters, k, k)
     columns = min(8, len(kernels))
     rows = math.ceil(len(kernels) / columns)
     figure, _ = new_figure(columns * 0.75, rows * 0.8 + 0.35)
@@ -29,8 +31,12 @@ def filters_figure(weights, limit: int = 32) -> Figure:
 def feature_maps_figure(image: np.ndarray, maps: list[tuple[str, np.ndarray]], limit: int = 8) -> Figure:
     """The input image on the first row, then one row per image-shaped layer with up to ``limit``
     of its channels, each row titled with the layer's text form."""
-    columns = min(limit, max((m.shape[0] for _, m in maps), default=1))
-    rows = [("input", np.asarray(image).reshape(-1, *np.asarray(image).shape[-2:])[:1])] + list(maps)
+    image = array(image, "the image", (2, 3))
+    if not isinstance(maps, list) or not all(isinstance(m, tuple) and len(m) == 2 for m in maps):
+        raise NbdlError("maps must be a list of (layer text, array) pairs, as feature_maps(run, sample) gives")
+    maps = [(str(name), array(values, f"the maps of {name!r}", (3,))) for name, values in maps]
+    columns = min(LIMIT.check(limit), max((m.shape[0] for _, m in maps), default=1))
+    rows = [("input", image.reshape(-1, *image.shape[-2:])[:1])] + maps
     figure, _ = new_figure(columns * 0.85 + 0.2, len(rows) * 1.0 + 0.1)
     figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.95, hspace=0.45, wspace=0.1)
     for row, (name, values) in enumerate(rows):
@@ -46,7 +52,10 @@ def feature_maps_figure(image: np.ndarray, maps: list[tuple[str, np.ndarray]], l
 
 def augmented_figure(originals: np.ndarray, versions: list[np.ndarray]) -> Figure:
     """Each original image (top row) and below it the augmented versions of it, one row per draw."""
-    rows = [originals, *versions]
+    originals = array(originals, "the original images", (3, 4))
+    if not isinstance(versions, list):
+        raise NbdlError("versions must be a list of image arrays, as augmented_samples(run) gives")
+    rows = [originals, *(array(v, "an augmented version", (3, 4)) for v in versions)]
     columns = len(originals)
     figure, _ = new_figure(columns * 0.8, len(rows) * 0.8 + 0.3)
     figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / (len(rows) * 0.8 + 0.3),

@@ -2,30 +2,11 @@
 
 The panel holds one config; a control's change replaces that one field (``config.replace``), so
 a setting, a layer option or the user's data the panel has no control for is kept as given (and
-listed read-only). Training runs in a worker thread so the buttons act within one batch; the
-thread only assigns widget values (image bytes, progress, labels), which reach the browser
-whether the kernel is idle or busy.
-
-What each button does in each state (``BUTTONS`` below is the table the buttons are drawn from):
-
-==============  =======================================  ==================  ===========================
-state           Start                                    Pause / Resume      Step
-==============  =======================================  ==================  ===========================
-not started     Start: a new run, the configured epochs  (disabled)          a new run, one batch, paused
-running         (disabled)                               Pause               pause after the next batch
-paused          (disabled)                               Resume              one more batch, still paused
-finished        Train more: the configured epochs again  (disabled)          one more batch, then paused
-stopped         Continue: on to the fit's last epoch     (disabled)          one more batch, then paused
-diverged        Continue (lower the learning rate first) (disabled)          one more batch, then paused
-failed          Continue                                 (disabled)          one more batch, then paused
-==============  =======================================  ==================  ===========================
-
-Stop (running or paused) ends the fit between two batches; Reset stops and forgets the run, so the
-next Start makes a new one from the controls as they are.
+listed read-only). What each button does in each state is the table in ``buttons``; the run
+trains in a thread of its own (``worker``).
 """
 from __future__ import annotations
 
-import threading
 from html import escape
 from typing import Any
 
@@ -38,9 +19,11 @@ from ..core.network import as_spec
 from ..core.tasks import CLASSIFICATION
 from ..html import Progress, error_box, figures_line
 from ..plots.live import LivePlot
+from .buttons import Buttons, state_of
 from .controls import WIDE, style
 from .layers import LayerList
 from .sections import Settings, data_record, option_changed
+from .worker import Worker
 
 DEFAULT_NETWORK = "input 2\ndense 8 relu\ndense 8 relu\ndense 2 softmax"
 TEMPLATES = {
@@ -48,18 +31,6 @@ TEMPLATES = {
     "CNN": ("digits_images", "conv 16 3 relu padding=same\nmaxpool 2\nconv 32 3 relu padding=same\nmaxpool 2\n"
                              "flatten\ndense 64 relu\ndense 10 softmax"),
     "RNN": ("sunspots", "lstm 32\ndense 1"),
-}
-STATES = ("not started", "running", "paused", "finished", "stopped", "diverged", "failed")
-# state: (Start's label or None when disabled, the middle button's label and whether it is enabled,
-#         Step enabled, Stop enabled)
-BUTTONS: dict[str, tuple[str | None, tuple[str, bool], bool, bool]] = {
-    "not started": ("Start", ("Pause", False), True, False),
-    "running": (None, ("Pause", True), True, True),
-    "paused": (None, ("Resume", True), True, True),
-    "finished": ("Train more", ("Pause", False), True, False),
-    "stopped": ("Continue", ("Pause", False), True, False),
-    "diverged": ("Continue", ("Pause", False), True, False),
-    "failed": ("Continue", ("Pause", False), True, False),
 }
 
 
@@ -72,11 +43,9 @@ class Dashboard:
         self.user_data = data if not isinstance(data, str) else None
         self.network_name, self.data_name = network_name, data_name or ("data" if self.user_data is not None else None)
         spec = as_spec(network) if network is not None else self._fit(as_spec(DEFAULT_NETWORK), data, data_options or {})
-        self.config = Config(network=spec, data=data, data_options=dict(data_options or {}), **settings).validate()
-        self.run: Run | None = None
-        self.error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        self._fitting = False
+        self.config = Config(network=spec, data=data, data_options=dict(data_options or {})).replace(**settings).validate()
+        self.worker = Worker(self._fit_ended)
+        self.closed = False
         self.settings = Settings(self.config, self.setting_changed)
         self.layers = LayerList(spec, self.network_changed)
         self.template = W.Dropdown(options=["(template)", *TEMPLATES], value="(template)", description="start from",
@@ -91,23 +60,17 @@ class Dashboard:
             self.settings.sections["optimizer"], self.settings.sections["regularization"],
             W.VBox([self.settings.sections["other"], self.settings.others]),
         ], titles=("Network", "Data", "Optimizer", "Regularization", "Other"), selected_index=0)
-        self.buttons = {name: W.Button(description=name.capitalize(), icon=icon, layout=W.Layout(width="104px"))
-                        for name, icon in (("start", "play"), ("pause", "pause"), ("step", "step-forward"),
-                                           ("stop", "stop"), ("reset", "refresh"))}
-        self._clicks = {name: (lambda _, act=getattr(self, name): act()) for name in self.buttons}
-        for name, button in self.buttons.items():
-            button.on_click(self._clicks[name])
+        self.actions = Buttons({name: getattr(self, name) for name in ("start", "pause", "step", "stop", "reset")})
+        self.buttons = self.actions.buttons
         self.status = W.HTML()
         self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="240px"))
         self.figures = W.HTML(value="")
         self.message = W.HTML()
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
         self.magic = W.Textarea(layout=W.Layout(width="100%"))
-        row = W.HBox(list(self.buttons.values()))
-        for widget, name in ((row, "nbdl-buttons"), (self.status, "nbdl-status"), (self.magic, "nbdl-magic"),
-                             (self.image, "nbdl-picture")):
+        for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic"), (self.image, "nbdl-picture")):
             widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
-        training = W.VBox([row, self.status, W.HBox([self.bar, self.figures]),
+        training = W.VBox([self.actions.widget, self.status, W.HBox([self.bar, self.figures]),
                            self.message, self.image, W.HTML("<b>copy as magic</b>"), self.magic],
                           layout=W.Layout(flex="1 1 auto", min_width="360px"))
         self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
@@ -120,24 +83,32 @@ class Dashboard:
 
     # -- the state machine ------------------------------------------------------------------------
     @property
+    def run(self) -> Run | None:
+        return self.worker.run
+
+    @property
+    def error(self) -> BaseException | None:
+        """What made the last fit fail, if anything."""
+        return self.worker.error
+
+    @property
     def busy(self) -> bool:
         """Whether a fit is under way (from Start or Step until the fit returns)."""
-        return self._fitting
+        return self.worker.fitting
 
     @property
     def state(self) -> str:
-        if self.run is None:
-            return "not started"
-        if self.busy:
-            return "paused" if self.run.control.paused else "running"
-        return {"finished": "finished", "diverged": "diverged", "failed": "failed",
-                "ready": "not started"}.get(self.run.status, "stopped")
+        return state_of(self.run, self.busy)
 
     def start(self) -> None:
-        """Start, Train more or Continue, as the state says (see the table in the module's docs)."""
+        """Start, Train more or Continue, as the state says (see the table in ``buttons``)."""
         state = self.state
+        if self.closed:
+            return
         if state in ("running", "paused"):
             self._say("already training: Pause, Step or Stop it first")
+        elif self._epochs_for(state) == 0:
+            self._say("epochs is 0: nothing to train; set epochs above 0")
         elif self._ensure_run():
             self._launch(self._epochs_for(state))
 
@@ -157,6 +128,8 @@ class Dashboard:
     def step(self) -> None:
         """One batch, then paused (from any state)."""
         state = self.state
+        if self.closed:
+            return
         if state not in ("running", "paused"):
             if not self._ensure_run():
                 return
@@ -166,23 +139,20 @@ class Dashboard:
         self._refresh()
 
     def stop(self) -> None:
-        if self.busy:
-            self.run.stop()
-            self._thread.join(timeout=30)
+        self.worker.stop()
         self._refresh()
 
     def reset(self) -> None:
         """Stop, forget the run, and show the settings as they are now."""
         self.stop()
-        self.run, self.error = None, None
+        self.worker = Worker(self._fit_ended)
         self._new_view()
         self._say("")
         self._refresh()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the training thread ends (for scripts and tests)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.worker.wait(timeout)
 
     def _epochs_for(self, state: str) -> int:
         if state in ("stopped", "diverged", "failed") and self.run.target_epoch > self.run.epoch:
@@ -250,8 +220,9 @@ class Dashboard:
         self.config = config.validate()
         self.settings.show(self.config)
         self._show_magic()
-        if self.run is None:
-            self._say("")
+        unfit = self._unfit()
+        if self.run is None or unfit:
+            self._say(error_box(unfit) if unfit else "")
             return
         names = escape(", ".join(changed))
         if any(name not in LIVE for name in changed):
@@ -260,6 +231,17 @@ class Dashboard:
         self.run.update(**{name: getattr(self.config, name) for name in changed})
         self._say(f"{names} changed: " + ("applies from the next batch" if self.busy else "applies when training goes on"))
         self._refresh()
+
+    def _unfit(self) -> str:
+        """Why the network cannot take the chosen built-in data set's samples ('' when it can)."""
+        record = data_record(self.config.data)
+        if record is None:
+            return ""
+        try:
+            as_spec(self.config.network).shapes(record.shape(record.settle(self.config.data_options)))
+        except NbdlError as error:
+            return f"the network does not fit {record.name}: {error}"
+        return ""
 
     def _template_chosen(self, change: dict) -> None:
         if change["new"] in TEMPLATES:
@@ -288,37 +270,25 @@ class Dashboard:
         if self.run is not None:
             return True
         try:
-            self.run = Run(self.config)
+            self.worker.run = Run(self.config)
         except NbdlError as error:
             self._say(error_box(str(error)))
             return False
+        self.run.control.on_hold.append(self._refresh)  # the status shows the step it paused at
         self._new_view()
         return True
 
     def _launch(self, epochs: int) -> None:
-        self.error, self._fitting = None, True
-        self._thread = threading.Thread(target=self._train, args=(epochs,), name="nbdl-dashboard", daemon=True)
-        self._thread.start()
+        self.worker.launch(self.run, epochs, [self.plot, self.progress])
         self._refresh()
 
-    def _train(self, epochs: int) -> None:
-        import warnings
-
-        import torch
-
-        torch.set_num_threads(1)  # a second torch thread pool in a worker thread runs several times slower
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the panel says how the fit ended
-                self.run.fit(epochs, callbacks=[self.plot, self.progress])
-            if self.run.status == "diverged":
-                self._say(error_box(self.run.stop_reason))
-        except BaseException as error:  # shown in the panel, kept for scripts
-            self.error = error
-            self._say(error_box(f"training failed: {type(error).__name__}: {error}"))
-        finally:
-            self._fitting = False
-            self._refresh()
+    def _fit_ended(self) -> None:
+        """In the training thread, when a fit returns: say how it ended."""
+        if self.error is not None:
+            self._say(error_box(f"training failed: {type(self.error).__name__}: {self.error}"))
+        elif self.run.status == "diverged":
+            self._say(error_box(self.run.stop_reason))
+        self._refresh()
 
     def _new_view(self) -> None:
         self.plot = LivePlot(self._show_image)
@@ -343,13 +313,7 @@ class Dashboard:
         self.message.value = html
 
     def _refresh(self) -> None:
-        state = self.state
-        start, (middle, middle_on), step_on, stop_on = BUTTONS[state]
-        self.buttons["start"].description = start or "Start"
-        self.buttons["start"].disabled = start is None
-        self.buttons["pause"].description, self.buttons["pause"].disabled = middle, not middle_on
-        self.buttons["pause"].icon = "play" if middle == "Resume" else "pause"
-        self.buttons["step"].disabled, self.buttons["stop"].disabled = not step_on, not stop_on
+        self.actions.show(self.state)
         self._show_status()
 
     def _show_status(self) -> None:
@@ -361,13 +325,13 @@ class Dashboard:
 
     def close(self) -> None:
         """Stop training, unhook every observer and close every widget."""
+        self.closed = True
         self.stop()
-        for name, button in self.buttons.items():
-            button.on_click(self._clicks[name], remove=True)
+        self.actions.close()
         self.template.unobserve(self._template_chosen, names="value")
         self.data_choice.unobserve(self._data_chosen, names="value")
         self.settings.close()
         self.layers.close()
-        for widget in (*self.buttons.values(), self.template, self.data_choice, self.status, self.bar, self.figures,
+        for widget in (self.template, self.data_choice, self.status, self.bar, self.figures,
                        self.message, self.image, self.magic, self.widget):
             widget.close()

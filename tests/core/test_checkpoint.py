@@ -35,10 +35,10 @@ def test_own_data_and_modules_are_passed_back_at_load(tmp_path):
     model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     run = nbdl.train(model, data=(X, y), epochs=2)
     path = run.save(tmp_path / "own.safetensors")
-    with pytest.raises(nbdl.NbdlError, match=r"trained your own module <module Sequential>; pass it: nbdl.load\(path, network="):
+    with pytest.raises(nbdl.NbdlError, match=r"trained on your own module <module Sequential>; give it again: nbdl.load\(path, network="):
         nbdl.load(path)
     fresh = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
-    with pytest.raises(nbdl.NbdlError, match=r"trained on your own data <arrays>; pass it: nbdl.load\(path, data=\(X, y\)\)"):
+    with pytest.raises(nbdl.NbdlError, match=r"trained on your own data <arrays>; give it again: nbdl.load\(path, data=\(X, y\)\)"):
         nbdl.load(path, network=fresh)
     loaded = nbdl.load(path, network=fresh, data=(X, y))
     np.testing.assert_array_equal(loaded.predict(X), run.predict(X))

@@ -137,11 +137,18 @@ def test_data_of_a_user_dataframe(kernel):
     ("%nbdl data mnist", "unknown data set or variable 'mnist'"),
     ("%nbdl dashboard --data mnist", "unknown data set or variable 'mnist'"),
     ("%nbdl dashboard --data moons --as __builtins__", "'__builtins__' would hide"),
+    ("%%nbdl train net --data moons\nsomething", "%%nbdl train takes no cell body; write it as a line magic"),
+    ("%nbdl train net --data moons --checkpoint ''", "the path of a checkpoint folder must be text or a pathlib.Path"),
+    ("%nbdl train net --data moons --checkpoint /proc/nbdl", "--checkpoint /proc/nbdl: could not write the checkpoint"),
+    ("%nbdl train net --data moons --checkpoint ck --checkpoint-every 0",
+     "--checkpoint-every must be a whole number >= 1, got 0"),
+    ("%nbdl train net --data moons --y labels3", "--y names the targets of your own array; the data set 'moons'"),
+    ("%nbdl train net --data array3 --y five", "y must be an array with one target per sample, got the single value 5"),
 ])
 def test_bad_arguments_give_one_line_and_the_kernel_stays_usable(kernel, line, message):
     kernel.run(NET)
     kernel.run("import numpy as np, pandas as pd\narray3 = np.zeros((30, 2)); labels3 = np.arange(30) % 2\n"
-               "frame3 = pd.DataFrame({'a': np.arange(30.0), 'b': np.arange(30) % 2})")
+               "frame3 = pd.DataFrame({'a': np.arange(30.0), 'b': np.arange(30) % 2}); five = 5")
     result = kernel.run(line)
     assert result.status == "error"
     assert result.text.startswith("UsageError: ") and message in result.text
@@ -302,14 +309,28 @@ def test_resume_refuses_flags_a_run_cannot_change_and_applies_the_rest(kernel, t
     folder = tmp_path / "resume"
     kernel.run(NET)
     kernel.run(f"%nbdl train net --data moons --epochs 2 --checkpoint {folder} --as first --no-plot")
-    for flags, part in (("--data circles", "--data 'moons'"), ("--seed 5", "--seed 0"), ("--noise 0.4", "--data-options"),
-                        ("--optimizer sgd", "--optimizer 'adam'")):
+    for flags, part in (("--data circles", "trained with --data moons"), ("--seed 5", "trained with --seed 0"),
+                        ("--noise 0.4", "(the data set's own options)"), ("--optimizer sgd", "with --optimizer adam")):
         result = kernel.run(f"%nbdl train net --data moons --epochs 4 {flags} --checkpoint {folder} --resume --no-plot"
                             .replace("--data moons --epochs 4 --data circles", "--data circles --epochs 4"))
         assert result.status == "error" and "which a run cannot change" in result.text and part in result.text, flags
     result = kernel.run(f"%nbdl train net --data moons --epochs 4 --lr 0.002 --checkpoint {folder} --resume --no-plot")
     assert result.status == "ok" and "now with --lr 0.002" in result.text, result.text
     assert kernel.value("run.epoch") == 4 and kernel.value("run.optimizer.param_groups[0]['lr']") == 0.002
+    small = tmp_path / "small"
+    kernel.run(f"%nbdl train net --data moons --n 60 --epochs 1 --checkpoint {small} --no-plot")
+    result = kernel.run(f"%nbdl train net --data moons --epochs 2 --checkpoint {small} --resume --no-plot")
+    assert result.status == "error" and "trained with --n 60" in result.text
+    kernel.run("import numpy as np\nmine = (np.random.default_rng(0).normal(size=(50, 2)), np.arange(50) % 2)\n"
+               "other = (np.random.default_rng(1).normal(size=(50, 2)), np.arange(50) % 2)")
+    own = tmp_path / "own"
+    kernel.run(f"%nbdl train net --data mine --epochs 1 --checkpoint {own} --no-plot")
+    result = kernel.run(f"%nbdl train net --data other --epochs 2 --checkpoint {own} --resume --no-plot")
+    assert result.status == "error" and "the run trained on other data" in result.text
+    result = kernel.run(f"%nbdl train net --data moons --epochs 2 --checkpoint {own} --resume --no-plot")
+    assert result.status == "error" and "give it again: --data VARIABLE" in result.text
+    result = kernel.run(f"%nbdl train net --data mine --epochs 2 --checkpoint {own} --resume --no-plot")
+    assert result.status == "ok" and "resuming from" in result.text
 
 
 def test_a_sequence_network_summary_says_seq(kernel):

@@ -364,3 +364,37 @@ def test_the_train_line_of_a_config_round_trips():
     rebuilt = nbdl.Config(network=config.network, data=args.data, data_options=cli.given_data_options(args, "moons"),
                           **cli.config_settings(args))
     assert rebuilt.to_dict() == config.to_dict()
+
+
+def test_the_readme_states_what_the_buttons_do():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = dict(re.findall(r"^\| ([a-z, ]+) \| (?:\*\*([A-Za-z ]+)\*\*|\(disabled\))", readme, flags=re.M))
+    assert rows, "no state table in the README"
+    for states, label in rows.items():
+        for state in states.split(", "):
+            assert (BUTTONS[state][0] or "") == label, state
+    assert {s for states in rows for s in states.split(", ")} == set(STATES)
+
+
+def test_a_closed_panel_trains_no_more():
+    d = Dashboard(epochs=2)
+    d.close()
+    d.start()
+    d.step()
+    assert d.run is None and not d.busy
+
+
+def test_nothing_to_train_and_a_network_that_does_not_fit_are_said_at_once():
+    d = Dashboard(epochs=0)
+    try:
+        d.start()
+        assert d.run is None and "epochs is 0: nothing to train" in d.message.value
+        d.settings.controls["epochs"].widget.value = 2
+        d.template.value = "RNN"
+        d.data_choice.value = "digits_images"  # the lstm row stays: it cannot take images
+        assert "the network does not fit digits_images" in d.message.value and "lstm 32" in d.message.value
+    finally:
+        d.close()

@@ -82,13 +82,14 @@ class Layer:
         loose: list[str] = []
         for word in words:
             key, _, text = word.partition("=")
-            if word in flags:
-                values[word] = True
-            elif "=" in word:
-                if key not in options:
+            if word in flags or "=" in word:
+                name = word if word in flags else key
+                if name not in options:
                     named = ", ".join(f"{o}=" for o in options if options[o].form != "positional") or "none"
                     raise NbdlError(f"'{cls.type}' takes no option {key}=; its options: {named}")
-                values[key] = options[key].parse(text, subject=f"{cls.type} {key}")
+                if name in values:
+                    raise NbdlError(f"'{cls.type}' is given {name} twice")
+                values[name] = True if word in flags else options[key].parse(text, subject=f"{cls.type} {key}")
             else:
                 loose.append(word)
         if len(loose) > len(positional) or any(o.required and o.name not in values for o in positional[len(loose):]):
@@ -98,6 +99,8 @@ class Layer:
             extra = f"; got {' '.join(loose[len(positional):])!r} too" if len(loose) > len(positional) else ""
             raise NbdlError(f"write '{cls.synopsis()}'{example}{extra}")
         for opt, word in zip(positional, loose):
+            if opt.name in values:
+                raise NbdlError(f"'{cls.type}' is given {opt.name} twice: as {word!r} and as {opt.name}=")
             values[opt.name] = opt.parse(word, subject=f"{cls.type} {opt.name}")
         return cls(**values)
 
@@ -154,6 +157,9 @@ class Layer:
                 f"'{self.to_text()}' expects a flat vector of features but gets shape {shape_text(shape)}; "
                 "add a 'flatten' layer before it"
             )
+        if shape == (0,):
+            raise NbdlError(f"'{self.to_text()}' cannot take token codes (names, not amounts); put "
+                            "'embedding VOCABULARY DIMENSIONS' after 'input tokens'")
 
 
 def _jsonable(value: Any) -> Any:

@@ -35,7 +35,7 @@ class Recurrent(nn.Module):
 class _RecurrentLayer(Layer):
     color: ClassVar[str] = "#9edae5"
     units: int = option(REQUIRED, "units of the hidden state", kind=INT, low=1, form="positional")
-    layers: int = option(1, "recurrent layers stacked", kind=INT, low=1, metavar="N")
+    layers: int = option(1, "recurrent layers stacked", kind=INT, low=1, high=100, metavar="N")
     bidirectional: bool = option(False, "read the sequence both ways", kind=BOOL, form="flag")
     sequences: bool = option(False, "output every step, not only the last", kind=BOOL, form="flag")
 

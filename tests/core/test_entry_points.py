@@ -1,0 +1,156 @@
+"""Every public entry point refuses what it cannot use with one NbdlError that names it: wrong types,
+paths that are not files, helpers' arguments, data the run did not train on, values no training
+leaves behind. (The classes an outside review found; each case stands for its class.)"""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import nbdl
+from nbdl.core import checkpoint, diagnostics
+from nbdl.plots.compare import compare_figure
+from nbdl.plots.pictures import data_figure, forecast_figure, network_figure
+from nbdl.plots.vision import feature_maps_figure, filters_figure
+
+NET = "input 2\ndense 8 relu\ndense 2 softmax"
+X = np.random.default_rng(0).normal(size=(60, 2)).astype(np.float32)
+Y = (X[:, 0] > 0).astype(int)
+
+
+@pytest.fixture(scope="module")
+def run():
+    return nbdl.train(NET, data="moons", data_options={"n": 100}, epochs=1)
+
+
+CASES = {
+    # wrong types where the API takes a config, a network, callbacks, a model, a path
+    "a run from nothing": (lambda r: nbdl.Run(None), r"a run takes a Config \(or a dict of settings\)"),
+    "a config of the wrong keys": (lambda r: nbdl.Config.from_dict({1: 2}), r"a config is a dict of settings by name"),
+    "layers that are text": (lambda r: nbdl.build({"layers": "input 2\ndense 2"}), r"a network's layers are a list"),
+    "layers that are None": (lambda r: nbdl.NetworkSpec(None), r"a network's layers are a list"),
+    "a text form that is not text": (lambda r: nbdl.NetworkSpec.parse(5), r"the text form is a string of lines"),
+    "callbacks that are not a list": (lambda r: r.fit(1, callbacks=5), r"callbacks must be a list of Callbacks"),
+    "a callback of one argument": (lambda r: r.fit(1, callbacks=[lambda run: None]),
+                                   r"called as fn\(run, logs\) .* '<lambda>' cannot take those two arguments"),
+    "a figure that is not a number": (lambda r: r.fit(1, callbacks=[lambda run, logs: logs.__setitem__("x", "bar")]),
+                                      r"a figure in the history is a number under a name, got 'x': 'bar'"),
+    "freezing a string": (lambda r: nbdl.freeze("abc", "body"), r"freeze and unfreeze take a torch.nn.Module"),
+    "a module on the meta device": (lambda r: nbdl.train(torch.nn.Linear(2, 2, device="meta"), data=(X, Y)),
+                                    r"the model's weights are on the meta device"),
+    "a module with NaN statistics": (lambda r: nbdl.train(_nan_batchnorm(), data=(X, Y)),
+                                     r"the model's '1.running_var' holds NaN or infinite values"),
+    "in place that is not a bool": (lambda r: nbdl.train(NET, data=(X, Y), in_place="yes"),
+                                    r"in_place must be True or False, got 'yes'"),
+    # paths
+    "saving to a device": (lambda r: r.save("/dev/null"), r"/dev/null is not a file \(a folder, a device or a pipe\)"),
+    "saving to a folder": (lambda r, tmp="/tmp": r.save(tmp), r"is not a file .* such as /tmp/run.safetensors"),
+    "a path that is not text": (lambda r: r.save(None), r"the path of a checkpoint must be text or a pathlib.Path"),
+    "a path of bytes": (lambda r: nbdl.load(b"/tmp/x"), r"the path of a checkpoint must be text"),
+    "a file name too long": (lambda r: r.save("/tmp/" + "a" * 300), r"could not write the checkpoint .*too long"),
+    "loading a name too long": (lambda r: nbdl.load("/tmp/" + "a" * 300), r"cannot read /tmp/a+: File name too long"),
+    # helpers' arguments
+    "a grid of no points": (lambda r: diagnostics.decision_grid(r, resolution=0), r"resolution must be a whole number in \[2, 1000\]"),
+    "a grid too large": (lambda r: diagnostics.decision_grid(r, resolution=10**5), r"resolution must be .*got 100000"),
+    "a grid of nothing": (lambda r: diagnostics.decision_grid(None), r"decision_grid takes a run"),
+    "a negative count of samples": (lambda r: diagnostics.augmented_samples(r, count=-1), r"count must be a whole number in \[1, 256\]"),
+    "a forecast of no run": (lambda r: diagnostics.forecast("run"), r"forecast takes a run"),
+    "a data figure of no data": (lambda r: data_figure((X, Y)), r"data_figure takes a Dataset"),
+    "a data figure of no images": (lambda r: data_figure(nbdl.data.load("digits"), limit=0), r"limit must be a whole number in \[1, 400\]"),
+    "a network figure of nothing": (lambda r: network_figure(None), r"network_figure takes an nbdl network"),
+    "forecasts of other lengths": (lambda r: forecast_figure(np.zeros(5), np.zeros(3)), r"as long as each other, got 5 and 3"),
+    "a comparison of nothing": (lambda r: compare_figure({}), r"compare_figure takes a dict of runs by name"),
+    "a comparison of figures never logged": (lambda r: compare_figure({"a": r}, metrics=("nope",)),
+                                             r"none of the runs has logged these figures; they log: .*train_loss"),
+    "filters of no shape": (lambda r: filters_figure(torch.zeros(3, 3)), r"must be a non-empty array of 4 dimension"),
+    "feature maps of nothing": (lambda r: feature_maps_figure(None, None), r"the image must be a non-empty array of 2 or 3"),
+    "classes named twice": (lambda r: nbdl.data.select(nbdl.data.load("digits"), classes=[0, 0]),
+                            r"classes must name different classes among 0..9, got \[0, 0\]"),
+    "a class that is not a number": (lambda r: nbdl.data.select(nbdl.data.load("digits"), classes=[1.7]),
+                                     r"a class of 'digits' must be a whole number in \[0, 9\], got 1.7"),
+    "a data seed below 0": (lambda r: nbdl.data.load("moons", seed=-1), r"seed must be a whole number in \[0, 4294967295\]"),
+    "a subsample too large": (lambda r: nbdl.data.load("iris", n=1000), r"iris n must be a whole number in \[2, 150\]"),
+    # data
+    "labels far apart": (lambda r: nbdl.train(NET, data=(X, np.where(Y, 10**9, 0))),
+                         r"class label 1000000000 at row \d+ would need a network with 1,000,000,001 outputs"),
+    "labels missing": (lambda r: nbdl.train(NET, data=(X, np.array([None, *Y[1:]], dtype=object))),
+                       r"y holds 1 missing label\(s\) \(None or NaN\), the first at row 0"),
+    "a nullable column with a gap": (lambda r: nbdl.train(NET, data=pd.DataFrame(
+        {"a": X[:4, 0], "b": pd.array([1, None, 0, 1], dtype="Int64"), "t": [0, 1, 0, 1]}), data_options={"target": "t"}),
+        r"column 'b' has 1 missing value\(s\), the first at row 1"),
+    "a target column for arrays": (lambda r: nbdl.train(NET, data=(X, Y), data_options={"target": "t"}),
+                                   r"target names the column of a DataFrame"),
+    "a single target": (lambda r: nbdl.train(NET, data=(X, 5)), r"y must be an array with one target per sample"),
+    "a value that becomes infinite in float32": (lambda r: r.predict([[1e40, 0]]), r"X holds values as large as 1e\+40"),
+    "token codes beyond the vocabulary": (lambda r: nbdl.Run(nbdl.Config(
+        network="input tokens\nembedding 5 4\nlstm 4 sequences\ndense 100 softmax", data="text",
+        data_options={"n": 20, "seq_len": 8, "chars": 2000})), r"the data holds token codes up to \d+ but the embedding"),
+    # the text form
+    "a second input line": (lambda r: nbdl.build("input 2\ninput 3\ndense 2"), r"line 2: 'input 3': only the first layer"),
+    "an option given twice": (lambda r: nbdl.build("input 2\ndense 4 units=5"), r"'dense' is given units twice"),
+    "a flag option given twice": (lambda r: nbdl.build("input 1x8x8\nconv 4 3 stride=1 stride=2"),
+                                  r"'conv' is given stride twice"),
+    "a dense layer on token codes": (lambda r: nbdl.build("input tokens\ndense 2"), r"'dense 2' cannot take token codes"),
+    "too many stacked recurrent layers": (lambda r: nbdl.build("input seq 2\nrnn 4 layers=1000000000\ndense 2"),
+                                          r"rnn layers must be a whole number in \[1, 100\]"),
+    "an empty name": (lambda r: nbdl.Run(nbdl.Config(network=NET, data="moons", optimizer="")),
+                      r"unknown optimizer ''; choose one of: adagrad"),
+    "numbers that cannot be read": (lambda r: nbdl.Run(nbdl.Config(network=NET, data="moons", schedule="step(1")),
+                                    r"cannot read 'step\(1'; .* 'step\(10, 0.5\)'"),
+    "an unknown panel setting": (lambda r: __import__("nbdl.widgets").widgets.Dashboard(foo=1),
+                                 r"unknown setting\(s\) foo"),
+}
+
+
+def _nan_batchnorm():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    model[1].running_var.fill_(float("nan"))
+    return model
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_entry_point_refuses_what_it_cannot_use(run, case):
+    attempt, message = CASES[case]
+    with pytest.raises(nbdl.NbdlError, match=message):
+        attempt(run)
+
+
+def test_unfreeze_without_names_unfreezes_every_parameter():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    for p in model.parameters():
+        p.requires_grad_(False)
+    assert all(p.requires_grad for p in nbdl.unfreeze(model).parameters())
+
+
+def test_large_regression_targets_keep_their_units():
+    run = nbdl.train("input 2\ndense 4 relu\ndense 1", data=(X, X[:, 0].astype(np.float64) * 1e29), epochs=2)
+    figures = run.evaluate("test")
+    assert np.isfinite(figures["mse"]) and np.isfinite(figures["mae"]) and figures["mae"] > 1e27
+    assert np.isfinite(run.predict(X[:3])).all()
+
+
+def test_a_checkpoint_is_refused_with_data_it_did_not_train_on(tmp_path):
+    moons = nbdl.train(NET, data="moons", epochs=1).save(tmp_path / "moons.safetensors")
+    with pytest.raises(nbdl.NbdlError, match=r"the checkpoint's data does not fit this run: the run trained on other"):
+        nbdl.load(moons, data="circles")
+    own = nbdl.train(NET, data=(X, Y), epochs=1).save(tmp_path / "own.safetensors")
+    with pytest.raises(nbdl.NbdlError, match=r"the run trained on other data \(60 samples of shape \(2,\)\)"):
+        nbdl.load(own, data=(X * 3, 1 - Y))
+    assert nbdl.load(own, data=(X, Y)).epoch == 1
+
+
+@pytest.mark.parametrize("where, value, message", [
+    (lambda s: s["optimizer"]["state"]["0"], ("exp_avg_sq", -1.0), r"holds negative values, but it is a mean of squares"),
+    (lambda s: s["model"], ("layers.0.linear.weight", 3e38), r"holds values as large as 3e\+38"),
+    (lambda s: s["optimizer"]["state"]["0"], ("step", 10**400), r"optimizer state is damaged \(OverflowError"),
+])
+def test_values_no_training_leaves_are_refused(tmp_path, where, value, message):
+    run = nbdl.train(NET, data="moons", epochs=1)
+    state = run.state_dict()
+    key, number = value
+    target = where(state)
+    target[key] = torch.full_like(target[key], number) if isinstance(number, float) else number
+    path = checkpoint.write(tmp_path / "c.safetensors", json.loads(json.dumps(run.config.to_dict())), state)
+    with pytest.raises(nbdl.NbdlError, match=message):
+        nbdl.load(path)
