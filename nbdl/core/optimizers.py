@@ -25,7 +25,7 @@ class OptimizerKind:
     fixed: dict[str, Any] = field(default_factory=dict)
     full_batch: bool = False  # one step per epoch over the whole training set
     help: str = ""
-    fusable: bool = True      # has a fused implementation (one kernel for all parameters)
+    fused_on: tuple[str, ...] = ("cpu", "cuda")  # devices with a fused kernel (one kernel for all parameters)
 
     def settings(self, **given: Any) -> dict[str, Any]:
         """The optimizer's arguments: its defaults overridden by the settings given (None = default)."""
@@ -64,9 +64,10 @@ register(OptimizerKind("adam", torch.optim.Adam, _ADAM, help="Adam: momentum and
 register(OptimizerKind("adamw", torch.optim.AdamW, {**_ADAM, "weight_decay": 0.01},
                        help="Adam with decoupled weight decay"))
 register(OptimizerKind("adagrad", torch.optim.Adagrad, {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
-                       help="per-weight step sizes that shrink with the squared gradients seen"))
+                       help="per-weight step sizes that shrink with the squared gradients seen",
+                       fused_on=("cpu",)))  # torch has no fused Adagrad for CUDA
 register(OptimizerKind("rmsprop", torch.optim.RMSprop, {"lr": 0.01, "momentum": 0.0, "eps": 1e-8, "weight_decay": 0.0},
-                       help="per-weight step sizes from a moving average of squared gradients", fusable=False))
+                       help="per-weight step sizes from a moving average of squared gradients", fused_on=()))
 
 
 def kind(name: str) -> OptimizerKind:
@@ -93,7 +94,7 @@ def implementation(chosen: OptimizerKind, params: list[torch.nn.Parameter]) -> d
     takes it (a registered optimizer may take neither)."""
     takes = inspect.signature(chosen.cls).parameters
     devices = {p.device.type for p in params}
-    if chosen.fusable and "fused" in takes and devices <= {"cpu", "cuda"} and all(p.is_floating_point() for p in params):
+    if "fused" in takes and devices <= set(chosen.fused_on) and all(p.is_floating_point() for p in params):
         return {"fused": True}
     return {"foreach": True} if "foreach" in takes else {}
 

@@ -31,8 +31,8 @@ class Snapshot:
 
 
 class DivergenceGuard(Callback):
-    """Checks the loss after each step (every ``every`` steps on an accelerator, where reading a
-    value waits for the device). When it is NaN or infinite, the weights and optimizer state go
+    """Checks the loss after each step (on an accelerator, where reading a value waits for the
+    device, each of a fit's first ``every`` steps and then every ``every`` steps). When it is NaN or infinite, the weights and optimizer state go
     back to the last good copy (taken every ``SNAPSHOT_EVERY`` steps, and when the fit starts) and
     the run halts as ``diverged`` with advice."""
 
@@ -45,10 +45,11 @@ class DivergenceGuard(Callback):
 
     def on_fit_start(self, run):
         self.good, self.candidate, self.at_start = Snapshot(run), None, True
+        self.start = run.global_step
 
     def on_batch_end(self, run, logs):
         step = logs["step"]
-        if step % self.every:
+        if step % self.every and step - self.start > self.every:  # a fit's first steps: each one
             return
         value = logs["loss"].item()
         if not math.isfinite(value):

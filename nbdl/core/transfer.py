@@ -65,7 +65,8 @@ def with_new_head(network: Network, outputs: int, activation: str | None = None)
         raise NbdlError("a new head needs an nbdl network that ends in a dense layer")
     last = network.spec.layers[-1]
     spec = NetworkSpec([*network.spec.layers[:-1], Dense(outputs, activation or last.activation)])
-    fresh = spec.build(network.input_shape)
+    device = next(network.parameters()).device
+    fresh = spec.build(network.input_shape).to(device)  # beside the trained network (a GPU run's stays there)
     body = {k: v for k, v in network.state_dict().items() if not k.startswith(f"layers.{len(network.layers) - 1}.")}
     fresh.load_state_dict(body, strict=False)
     return fresh

@@ -98,7 +98,7 @@ def test_uniform_initializations_have_their_bounds(scheme, bound):
     assert w.abs().max().item() <= bound
     assert w.abs().max().item() > 0.95 * bound
     assert w.std().item() == pytest.approx(bound / 3 ** 0.5, rel=0.05)  # std of uniform(-a, a)
-    assert torch.equal(run.model.layers[0].linear.bias, torch.zeros(200))
+    assert torch.equal(run.model.layers[0].linear.bias.cpu(), torch.zeros(200))
 
 
 def test_normal_initialization_has_the_given_std():

@@ -85,7 +85,7 @@ def test_pictures_of_filters_and_feature_maps(cnn_run):
     # The first map is the first filter slid over the standardized image, then relu.
     x = cnn_run.data.transform(image[None])
     conv = cnn_run.model.layers[0].conv
-    expected = torch.relu(F.conv2d(x, conv.weight, conv.bias, padding=1))[0].detach().numpy()
+    expected = torch.relu(F.conv2d(x, conv.weight, conv.bias, padding=1))[0].detach().cpu().numpy()
     np.testing.assert_allclose(maps[0][1], expected, rtol=1e-5, atol=1e-6)
     for figure in (filters_figure(weights), feature_maps_figure(image, maps)):
         assert figure_png(figure).startswith(b"\x89PNG")
