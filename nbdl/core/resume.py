@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Iterable
 
 from .checkpoint import read
 from .config import Config
@@ -11,11 +11,12 @@ from .state import part
 from .trainer import Run
 
 
-def load(path: str | os.PathLike, data: Any = None, network: Any = None) -> Run:
+def load(path: str | os.PathLike, data: Any = None, network: Any = None, callbacks: Iterable[Any] = ()) -> Run:
     """A run rebuilt from a checkpoint, ready to evaluate, predict or go on training.
 
     ``data`` is needed when the run trained on your own arrays, ``network`` when it trained a
-    module of your own (the checkpoint holds their weights, not their code)."""
+    module of your own (the checkpoint holds their weights, not their code). ``callbacks`` of your
+    own that keep a state (``state_dict``) get it back from the file."""
     values, saved = read(path)
     with part("config"):
         values = dict(values)
@@ -33,6 +34,6 @@ def load(path: str | os.PathLike, data: Any = None, network: Any = None) -> Run:
                 if key == "data" and not isinstance(given, str):
                     values["data_options"] = {}
         config = Config.from_dict(values)
-    run = Run(config)
+    run = Run(config, callbacks)
     run.load_state_dict(saved)
     return run

@@ -182,3 +182,29 @@ def test_saving_while_the_run_trains_in_another_thread_gives_consistent_files(tm
     finally:
         run.stop()
         worker.join(30)
+
+
+def test_a_callback_of_ones_own_keeps_its_state_across_a_checkpoint(tmp_path):
+    class Counter(nbdl.Callback):
+        def __init__(self):
+            self.epochs = 0
+
+        def on_epoch_end(self, run, logs):
+            self.epochs += 1
+            logs["seen"] = self.epochs
+
+        def state_dict(self):
+            return {"epochs": self.epochs}
+
+        def load_state_dict(self, state, run):
+            if not isinstance(state.get("epochs"), int) or state["epochs"] > run.epoch:
+                raise nbdl.NbdlError("its count must be a whole number of epochs the run has trained")
+            self.epochs = state["epochs"]
+
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=3), callbacks=[Counter()])
+    path = run.fit().save(tmp_path / "c.safetensors")
+    counter = Counter()
+    loaded = nbdl.load(path, callbacks=[counter])
+    assert counter.epochs == 3 and loaded.history["seen"] == [1.0, 2.0, 3.0]
+    loaded.fit(1)
+    assert loaded.history["seen"][-1] == 4.0
