@@ -9,9 +9,8 @@ from . import data
 from .core import (Activation, BatchNorm, Callback, Checkpoint, Config, Dataset, Dense, DivergenceWarning, Dropout,
                    EarlyStopping, Flatten, Input, Layer, NbdlError, Network, NetworkSpec, Option, Run, build, option,
                    train)
-from .core.layers import register as register_layer
+from .core.extending import register_layer, register_optimizer
 from .core.optimizers import OptimizerKind
-from .core.optimizers import register as register_optimizer
 from .core.resume import load
 from .core.datasets import load as load_data
 from .core.transfer import freeze, unfreeze, with_new_head

@@ -2,7 +2,8 @@
 
 ``nbdl.data.register(nbdl.data.DataSet(...))`` adds a data set of your own."""
 from .core.data import Dataset, from_arrays, from_frame, select, subsample
-from .core.datasets import DataSet, as_dataset, load, names, register, registry
+from .core.datasets import DataSet, as_dataset, load, names, registry
+from .core.extending import register_data_set as register
 from .core.splits import Part, Splits
 from .core.tasks import CLASSIFICATION, REGRESSION
 

@@ -72,6 +72,9 @@ class NbdlMagics(Magics):
             problem = saver.writable()
             if problem:
                 raise UsageError(f"--checkpoint {args.checkpoint}: {problem}")
+            if saver.path.exists() and not getattr(args, "resume", False) and not isinstance(target, Run):
+                raise UsageError(f"--checkpoint {args.checkpoint} already holds a run's checkpoint; add --resume to go on "
+                                 "from it, or give another folder (a new run would overwrite it)")
             callbacks.append(saver)
         elif getattr(args, "resume", False) or getattr(args, "checkpoint_every", None):
             raise UsageError("--resume and --checkpoint-every need --checkpoint DIR")
@@ -94,7 +97,7 @@ class NbdlMagics(Magics):
         """Check a continued run's new settings before changing anything; the epochs to go."""
         if run.training:
             raise UsageError("this run is already training (in the dashboard or another thread); stop it first")
-        if getattr(args, "data", None) is not None or cli.data_flags(args):
+        if getattr(args, "data", None) is not None or getattr(args, "y", None) is not None or cli.data_flags(args):
             raise UsageError("the data of a run cannot change; make a new run: %nbdl train NETWORK --data ...")
         epochs = settings.pop("epochs", None)
         if settings:
@@ -135,9 +138,11 @@ class NbdlMagics(Magics):
         return run, remaining
 
     def data(self, args, cell):
+        seed = setting_named("seed").parse(getattr(args, "seed", "0"))
         data, options = self.resolve_data(args)
+        if isinstance(data, Dataset) and hasattr(args, "seed"):
+            raise UsageError("--seed draws a built-in data set; your own data needs none")
         if not isinstance(data, Dataset):
-            seed = setting_named("seed").parse(getattr(args, "seed", "0"))
             data = datasets.as_dataset(data, seed=seed, **options)
         show_data(data)
 

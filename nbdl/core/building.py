@@ -3,7 +3,9 @@ weights drawn from the run's seed, frozen parts set, every check done before any
 from __future__ import annotations
 
 import copy
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -65,16 +67,23 @@ def check_parameters(model: nn.Module, config: Config) -> None:
                         "freezes every parameter; freeze fewer blocks (for example 'body' keeps the last one trainable)")
 
 
-def check_tokens(model: nn.Module, dataset: Dataset) -> None:
-    """Token codes must fit the first embedding's vocabulary (a code beyond it fails mid-training)."""
+def check_tokens(model: nn.Module, X: Any, trained: bool = False) -> None:
+    """Samples an embedding reads must be token codes: whole numbers from 0 to its vocabulary - 1
+    (a code beyond it fails in the middle of training, or of a prediction)."""
     embedding = next((m for m in model.modules() if isinstance(m, nn.Embedding)), None)
-    if embedding is None or not len(dataset):
+    X = np.asarray(X.detach().cpu() if torch.is_tensor(X) else X)
+    if embedding is None or not X.size:
         return
-    top = int(dataset.X.max())
-    if top >= embedding.num_embeddings or dataset.X.min() < 0:
-        raise NbdlError(f"the data holds token codes up to {top} but the embedding has a vocabulary of "
-                        f"{embedding.num_embeddings}; make it at least {top + 1} (for example "
-                        f"'embedding {top + 1} {embedding.embedding_dim}')")
+    vocabulary, top = embedding.num_embeddings, float(X.max())
+    if (X < 0).any() or not np.equal(np.mod(X, 1), 0).all():
+        raise NbdlError(f"an embedding reads token codes, whole numbers 0..{vocabulary - 1}, but the samples hold "
+                        f"{float(X.min()):g}..{top:g} with fractions or negatives; give codes (after 'input tokens')")
+    if top >= vocabulary and trained:
+        raise NbdlError(f"the samples hold token code {int(top)} but this run's embedding knows codes 0..{vocabulary - 1}")
+    if top >= vocabulary:
+        raise NbdlError(f"the samples hold token codes up to {int(top)} but the embedding has a vocabulary of "
+                        f"{vocabulary}; make it at least {int(top) + 1} (for example "
+                        f"'embedding {int(top) + 1} {embedding.embedding_dim}')")
 
 
 def set_dropout(model: nn.Module, rate: float) -> None:

@@ -150,8 +150,14 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True):
-        if not isinstance(patience, int) or patience < 1:
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 1:
             raise NbdlError(f"patience must be a whole number >= 1 epochs, got {patience!r}")
+        if not isinstance(monitor, str) or not monitor:
+            raise NbdlError(f"monitor names a figure of the history, such as 'val_loss', got {monitor!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not 0 <= min_delta < math.inf:
+            raise NbdlError(f"min_delta must be a number >= 0, got {min_delta!r}")
+        if not isinstance(restore_best, bool):
+            raise NbdlError(f"restore_best must be True or False, got {restore_best!r}")
         self.monitor, self.patience, self.min_delta, self.restore_best = monitor, patience, min_delta, restore_best
         self.higher_is_better = monitor.endswith(("acc", "accuracy"))
         self.best = -math.inf if self.higher_is_better else math.inf

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .callbacks import SAVING, Callback
@@ -43,7 +44,11 @@ def write(path: str | os.PathLike, config: dict[str, Any], state: dict[str, Any]
     path = as_path(path)
     tensors: dict[str, torch.Tensor] = {}
     tree = _flatten(state, "state", tensors)
-    metadata = {"format": FORMAT, "version": VERSION, "config": json.dumps(config), "state": json.dumps(tree)}
+    try:
+        metadata = {"format": FORMAT, "version": VERSION, "config": json.dumps(config), "state": json.dumps(tree)}
+    except (TypeError, ValueError) as error:
+        raise NbdlError(f"cannot save the run: a part of its state is not numbers, text, lists, dicts or tensors "
+                        f"({error}); a callback's state_dict() must return those") from None
     data = to_bytes({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, metadata=metadata)
     return write_atomically(Path(path), data)
 
@@ -58,6 +63,8 @@ def _flatten(value: Any, path: str, tensors: dict[str, torch.Tensor]) -> Any:
         return {str(k): _flatten(v, f"{path}/{k}", tensors) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_flatten(v, f"{path}/{i}", tensors) for i, v in enumerate(value)]
+    if isinstance(value, np.generic):  # numpy numbers and bools: their Python twins
+        return value.item()
     return value
 
 

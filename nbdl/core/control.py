@@ -51,9 +51,9 @@ class Control:
             self._plain = not self._stop
 
     def step(self, batches: int = 1) -> None:
-        """Run ``batches`` more batches, then pause."""
+        """Run ``batches`` more batches, then pause; steps asked for before they ran add up."""
         with self._lock:
-            self._steps_left = batches
+            self._steps_left = (self._steps_left or 0) + batches
             self._go.set()
             self._plain = False
 

@@ -90,7 +90,10 @@ def select(data: Dataset, classes: list[int] | None = None, per_class: int | Non
 
 def subsample(data: Dataset, n: int, seed: int = 0) -> Dataset:
     """``n`` samples of ``data`` drawn without replacement (time series: the last ``n``)."""
+    if not isinstance(data, Dataset):
+        raise NbdlError(f"subsample takes a Dataset (for example nbdl.data.load('digits')), got {type(data).__name__}")
     n = Option(kind=INT, low=2, high=len(data)).check(n, subject=f"{data.name} {spell('n')}")
+    seed = Option(kind=INT, low=0, high=2**32 - 1).check(seed, subject="seed")
     if data.ordered:
         keep = np.arange(len(data) - int(n), len(data))
     else:
@@ -184,6 +187,11 @@ def _class_labels(y: np.ndarray, n_classes: int | None, class_names: list[str] |
     return y, n_classes or found, class_names
 
 
+def _one_hot(y: np.ndarray) -> bool:
+    """Whether 2-D targets are rows of zeros with a single one."""
+    return y.ndim == 2 and y.shape[1] > 1 and bool(np.isin(y, (0, 1)).all()) and bool((y.sum(axis=1) == 1).all())
+
+
 def _row(y: np.ndarray, flat_index) -> int:
     return int(np.unravel_index(int(flat_index), y.shape)[0])
 
@@ -196,6 +204,9 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
     ``task`` is taken from ``y`` when not given: integer, boolean or string targets are classes,
     floating-point targets are regression."""
     X, y = to_numpy(X, "X"), to_numpy(y, "y")
+    explicit = task is not None
+    if n_classes is not None:
+        n_classes = Option(kind=INT, low=2, high=MAX_CLASSES).check(n_classes, subject="n_classes")
     if X.ndim == 0 or len(X) == 0 or X.size == 0:
         raise NbdlError(f"the data is empty: X has shape {X.shape}; give at least one sample with at least one feature")
     if X.ndim == 1:
@@ -214,6 +225,8 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
     if task not in TASKS:
         raise NbdlError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
     if task == CLASSIFICATION:
+        if y.ndim == 2 and y.shape[1] == 1:  # a column of labels: one per sample
+            y = y[:, 0]
         if y.ndim not in (1, 2):
             raise NbdlError(f"class labels must be one per sample, or one per step of a sequence; got y of shape {y.shape}")
         y, n_classes, class_names = _class_labels(y, n_classes, class_names)
@@ -223,6 +236,10 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
     else:
         if y.dtype.kind not in "biuf":
             raise NbdlError(f"regression targets must be numbers, got dtype {y.dtype}")
+        if not explicit and _one_hot(y):
+            raise NbdlError(f"y looks like classes written one-hot ({y.shape[1]} columns of 0 and 1, one 1 a row); "
+                            f"give the class numbers, y.argmax(axis=1), or {spell('task', 'regression', data_option=True)} "
+                            "to predict the columns as numbers")
         check_finite(y, "y")
         check_size(y, "y")
         y = y.astype(np.float32).reshape(len(y), -1)
@@ -232,7 +249,13 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
 
 def from_frame(frame: Any, target: str, task: str | None = None, name: str = "dataframe") -> Dataset:
     """A pandas DataFrame with the target in column ``target`` and numeric feature columns."""
-    if target not in frame.columns:
+    if not is_frame(frame):
+        raise NbdlError(f"from_frame takes a pandas DataFrame, got {type(frame).__name__}; for arrays use from_arrays")
+    try:
+        found = target in frame.columns
+    except TypeError:  # a list or another unhashable value
+        found = False
+    if not found:
         raise NbdlError(f"no column {target!r} in the DataFrame; its columns are: {', '.join(map(str, frame.columns))}")
     features = frame.drop(columns=[target])
     text = [str(c) for c, kind in features.dtypes.items() if getattr(kind, "kind", "O") not in "biuf"]

@@ -56,10 +56,11 @@ registry: Registry[DataSet] = Registry("data set")
 SEED = Option("seed", 0, "the seed data are drawn with", kind=INT, low=0, high=2**32 - 1)
 
 
-def register(record: DataSet, aliases: tuple[str, ...] = ()) -> DataSet:
+def register(record: DataSet, aliases: tuple[str, ...] = (), replace: bool = False) -> DataSet:
+    """Add a data set record (``nbdl.data.register`` checks a user's record further first)."""
     if record.task not in TASKS:
         raise NbdlError(f"a data set's task is one of: {', '.join(TASKS)}; got {record.task!r}")
-    return registry.add(record.name, record, aliases)
+    return registry.add(record.name, record, aliases, replace)
 
 
 def names() -> list[str]:
@@ -77,6 +78,15 @@ def load(name: str, seed: int = 0, **options: Any) -> Dataset:
         limits.check_memory(3 * size, f"data set {record.name!r} with {count:,} samples of shape "
                             f"{'x'.join(map(str, record.shape(values)))}", "ask for fewer samples or shorter ones")
     data = record.load(seed=seed, **values)
+    if not isinstance(data, Dataset):
+        raise NbdlError(f"data set {record.name!r}: its load function returned {type(data).__name__}, not a Dataset "
+                        "(make one with nbdl.data.from_arrays(X, y))")
+    declared = (record.task, tuple(record.shape(values)), record.width(values))
+    made = (data.task, data.sample_shape, data.target_width)
+    if declared != made:
+        raise NbdlError(f"data set {record.name!r} declares {declared[0]} samples of shape {declared[1]} with "
+                        f"{declared[2]} output(s), but its load function made {made[0]} samples of shape {made[1]} "
+                        f"with {made[2]}; correct the declaration or the loader")
     data.name, data.options, data.ordered, data.tokens = record.name, values, record.ordered, record.tokens
     return data
 

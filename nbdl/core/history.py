@@ -21,7 +21,10 @@ class History(dict):
         if columns:
             self.epochs = max(len(v) for v in columns.values())
             for key, values in columns.items():
-                self[key] = [float(v) for v in values]
+                try:
+                    self[key] = [float(v) for v in values]
+                except (TypeError, ValueError):
+                    raise NbdlError(f"the history's {key!r} must be a list of numbers") from None
             self.pad()
 
     def open_row(self, figures: dict[str, float]) -> "Row":

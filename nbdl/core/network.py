@@ -101,6 +101,10 @@ class NetworkSpec:
         line set to the data, a 'flatten' before the first dense layer after image layers, and its
         last dense layer resized (softmax for classes, linear for numbers). Every other layer and
         option stays as it was."""
+        if not isinstance(sample_shape, (tuple, list)) or not all(isinstance(s, int) and s >= 0 for s in sample_shape) \
+                or not isinstance(width, int) or width < 1:
+            raise NbdlError(f"fitted takes a sample shape (a tuple of sizes) and an output width >= 1, got "
+                            f"{sample_shape!r} and {width!r}")
         layers = [layer for layer in self.layers if not isinstance(layer, Input)]
         start = Input.for_data(sample_shape, tokens)
         if len(sample_shape) == 3:

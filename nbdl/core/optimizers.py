@@ -26,6 +26,9 @@ class OptimizerKind:
     full_batch: bool = False  # one step per epoch over the whole training set
     help: str = ""
     fused_on: tuple[str, ...] = ("cpu", "cuda")  # devices with a fused kernel (one kernel for all parameters)
+    # Per-weight state the torch class makes only when a setting is non-zero at its first step
+    # (RMSprop's momentum buffer): made here when the setting is switched on during a run.
+    grows: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def settings(self, **given: Any) -> dict[str, Any]:
         """The optimizer's arguments: its defaults overridden by the settings given (None = default)."""
@@ -42,12 +45,24 @@ class OptimizerKind:
 registry: Registry[OptimizerKind] = Registry("optimizer")
 
 
-def register(kind: OptimizerKind, aliases: tuple[str, ...] = ()) -> OptimizerKind:
-    """Add an optimizer; the magic's --optimizer, the panel and the help list it from then on."""
+def register(kind: OptimizerKind, aliases: tuple[str, ...] = (), replace: bool = False) -> OptimizerKind:
+    """Add an optimizer; the magic's --optimizer, the panel and the help list it from then on. Its
+    declaration is checked now: a torch optimizer class, a learning rate, and defaults that are
+    settings nbdl knows, which the class takes (``nbdl.register_optimizer`` also checks their ranges)."""
+    if not isinstance(kind, OptimizerKind):
+        raise NbdlError(f"register_optimizer takes an OptimizerKind, got {type(kind).__name__}")
+    if not (isinstance(kind.cls, type) and issubclass(kind.cls, torch.optim.Optimizer)):
+        raise NbdlError(f"optimizer {kind.name!r}: cls must be a torch.optim.Optimizer class, got {kind.cls!r}")
+    if not isinstance(kind.defaults, dict) or "lr" not in kind.defaults:
+        raise NbdlError(f"optimizer {kind.name!r}: defaults must be a dict with at least a learning rate 'lr'")
     unknown = sorted(set(kind.defaults) - set(HYPERPARAMETERS))
     if unknown:
         raise NbdlError(f"optimizer {kind.name!r} declares {', '.join(unknown)}; settings are: {', '.join(HYPERPARAMETERS)}")
-    return registry.add(kind.name, kind, aliases)
+    takes = inspect.signature(kind.cls).parameters
+    missing = sorted(k for k in [*kind.defaults, *kind.fixed] if k not in takes)
+    if missing and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in takes.values()):
+        raise NbdlError(f"optimizer {kind.name!r}: {kind.cls.__name__} takes no {', '.join(missing)}")
+    return registry.add(kind.name, kind, aliases, replace)
 
 
 _SGD = {"lr": 0.01, "momentum": 0.0, "weight_decay": 0.0}
@@ -67,7 +82,20 @@ register(OptimizerKind("adagrad", torch.optim.Adagrad, {"lr": 0.01, "eps": 1e-10
                        help="per-weight step sizes that shrink with the squared gradients seen",
                        fused_on=("cpu",)))  # torch has no fused Adagrad for CUDA
 register(OptimizerKind("rmsprop", torch.optim.RMSprop, {"lr": 0.01, "momentum": 0.0, "eps": 1e-8, "weight_decay": 0.0},
-                       help="per-weight step sizes from a moving average of squared gradients", fused_on=()))
+                       help="per-weight step sizes from a moving average of squared gradients", fused_on=(),
+                       grows={"momentum": ("momentum_buffer",)}))
+
+
+def grow_state(optimizer: torch.optim.Optimizer, chosen: OptimizerKind) -> None:
+    """Make the per-weight state a setting switched on during a run needs (zeros, as torch starts it)."""
+    for group in optimizer.param_groups:
+        for setting, names in chosen.grows.items():
+            if group.get(setting):
+                for p in group["params"]:
+                    state = optimizer.state.get(p)
+                    if state:  # a weight already stepped: torch will not make the buffer now
+                        for name in names:
+                            state.setdefault(name, torch.zeros_like(p, memory_format=torch.preserve_format))
 
 
 def kind(name: str) -> OptimizerKind:

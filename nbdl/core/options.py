@@ -186,7 +186,11 @@ class Option:
 
 
 def _g(number: float) -> str:
-    return f"{number:g}" if isinstance(number, float) else str(number)
+    """A number as short as it reads back exactly: 0.01, 1e-08, 0.3333333333333333."""
+    if not isinstance(number, float):
+        return str(number)
+    short = f"{number:g}"
+    return short if float(short) == number else repr(number)
 
 
 def _show(value: Any) -> str:

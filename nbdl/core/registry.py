@@ -18,6 +18,7 @@ from .options import Option
 
 _CALL = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?\s*$", re.S)
 _NAME = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\(|$)")  # the name before any '(numbers)'
+_WHOLE_NAME = re.compile(r"^[A-Za-z][\w\-]*$")
 R = TypeVar("R")
 
 
@@ -71,15 +72,31 @@ class Registry(Generic[R]):
         self._records: dict[str, R] = {}
         self._aliases: dict[str, str] = {}
 
-    def add(self, name: str, record: R, aliases: tuple[str, ...] = ()) -> R:
-        """Register ``record`` under ``name`` (and its aliases); returns the record."""
-        key = normal(name)
-        if key in self._aliases:
-            raise NbdlError(f"{self.kind} {name!r} is already an alias of {self._aliases[key]!r}")
+    def add(self, name: str, record: R, aliases: tuple[str, ...] = (), replace: bool = False) -> R:
+        """Register ``record`` under ``name`` (and its aliases); returns the record. A name already
+        taken is refused unless ``replace=True`` (a built-in is never silently overridden)."""
+        if isinstance(aliases, str) or not all(isinstance(a, str) for a in aliases):
+            raise NbdlError(f"aliases of {self.kind} {name!r} must be a list of names, got {aliases!r}")
+        for text in (name, *aliases):
+            if not isinstance(text, str) or not _WHOLE_NAME.match(text):
+                raise NbdlError(f"a {self.kind}'s name is a word of letters, digits, '_' or '-' that starts with a "
+                                f"letter, got {text!r}")
+        key, others = normal(name), [normal(a) for a in aliases]
+        for taken in (key, *others):
+            owner = self._aliases.get(taken, taken if taken in self._records else None)
+            if owner is not None and not (replace and owner == key):
+                raise NbdlError(f"{self.kind} {taken!r} is already registered{f' (as {owner!r})' if owner != taken else ''}"
+                                f"; choose another name, or pass replace=True to replace it")
         self._records[key] = record
-        for alias in aliases:
-            self._aliases[normal(alias)] = key
+        for alias in others:
+            self._aliases[alias] = key
         return record
+
+    def remove(self, name: str) -> R:
+        """Take a record (and its aliases) out; returns it."""
+        key = self.canonical(name)
+        self._aliases = {alias: target for alias, target in self._aliases.items() if target != key}
+        return self._records.pop(key)
 
     def names(self) -> list[str]:
         return sorted(self._records)

@@ -28,16 +28,18 @@ class Results:
 
     def outputs(self, X: torch.Tensor) -> torch.Tensor:
         """The network's outputs before an output softmax or sigmoid (logits), for all of ``X``
-        (standardized samples on the device), in chunks, in eval mode, without autograd."""
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.inference_mode():
-                if len(X) == 0:
-                    return self.logits(X)
-                return torch.cat([self.logits(X[i:i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
-        finally:
-            self.model.train(was_training)
+        (standardized samples on the device), in chunks, in eval mode, without autograd. Between two
+        steps of a fit in another thread: the steps never run in eval mode."""
+        with self.lock:
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                with torch.inference_mode():
+                    if len(X) == 0:
+                        return self.logits(X)
+                    return torch.cat([self.logits(X[i:i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
+            finally:
+                self.model.train(was_training)
 
     def evaluate(self, split: str = "test") -> Figures:
         """``loss`` and ``accuracy`` (classes), or ``loss`` on the standardized targets with ``mse``
@@ -55,15 +57,23 @@ class Results:
                         "mae": float(np.mean(np.abs(error)))},
                        {"loss": loss_units + scaled, "mse": "squared target units", "mae": "target units"})
 
+    def samples(self, X: Any) -> torch.Tensor:
+        """New raw samples, checked (shape, values, token codes) and standardized like the training data."""
+        from .building import check_tokens
+
+        X = self.data.transform(X)
+        check_tokens(self.model, X, trained=True)
+        return X
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n, classes) for raw samples, standardized like the training data."""
         if self.dataset.task != CLASSIFICATION:
             raise NbdlError("predict_proba is for classification; this run does regression, use predict")
-        return self.loss.probabilities(self.outputs(self.data.transform(X))).cpu().numpy()
+        return self.loss.probabilities(self.outputs(self.samples(X))).cpu().numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (n,) or regression values (n, outputs) in the target's units."""
-        logits = self.outputs(self.data.transform(X))
+        logits = self.outputs(self.samples(X))
         if self.dataset.task == CLASSIFICATION:
             return self.loss.predict(logits).cpu().numpy()
         return self.data.untransform_target(logits)

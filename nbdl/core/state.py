@@ -71,10 +71,30 @@ def of_run(run: Any) -> dict[str, Any]:
         "history": run.history.to_lists(),
         "progress": {"epoch": run.epoch, "global_step": run.global_step, "target_epoch": run.target_epoch,
                      "best_epoch": run.best_epoch, "status": run.status, "stop_reason": run.stop_reason},
-        "callbacks": {c.state_key: s for c in run.callbacks if (s := c.state_dict()) is not None},
-        "data": {"fingerprint": fingerprint(run.dataset), "samples": len(run.dataset),
-                 "shape": list(run.dataset.sample_shape)},
+        "callbacks": {key: s for key, c in keyed(run.callbacks) if (s := c.state_dict()) is not None},
+        "data": {"fingerprint": fingerprint(run.dataset), "split": split_fingerprint(run.data),
+                 "samples": len(run.dataset), "shape": list(run.dataset.sample_shape)},
     }
+
+
+def keyed(callbacks: list[Any]) -> list[tuple[str, Any]]:
+    """Each callback with the key its state is saved under: its ``state_key``, numbered from the
+    second on when several share one (the config's early stopping and one of the user's)."""
+    seen: dict[str, int] = {}
+    found = []
+    for callback in callbacks:
+        key = callback.state_key
+        seen[key] = seen.get(key, 0) + 1
+        found.append((key if seen[key] == 1 else f"{key}_{seen[key]}", callback))
+    return found
+
+
+def split_fingerprint(splits: Any) -> str:
+    """A short digest of which samples are in the training, validation and test parts."""
+    digest = hashlib.blake2b(digest_size=12)
+    for name in ("train", "val", "test"):
+        digest.update(np.ascontiguousarray(splits.indices[name]).tobytes() + b"|")
+    return digest.hexdigest()
 
 
 def fingerprint(dataset: Any) -> str:
@@ -126,10 +146,10 @@ def restore_run(run: Any, saved: Any) -> None:
     run.status = "ready" if progress["status"] == "running" else progress["status"]
     run.stop_reason = progress["stop_reason"]
     callbacks = saved.get("callbacks") or {}
-    for callback in run.callbacks:
-        if callback.state_key in callbacks:
-            with part(f"{callback.state_key.replace('_', ' ')} state"):
-                callback.load_state_dict(callbacks[callback.state_key], run)
+    for key, callback in keyed(run.callbacks):
+        if key in callbacks:
+            with part(f"{key.replace('_', ' ')} state"):
+                callback.load_state_dict(callbacks[key], run)
 
 
 def check_data(run: Any, saved: Any) -> None:
@@ -140,6 +160,9 @@ def check_data(run: Any, saved: Any) -> None:
         raise NbdlError(f"the run trained on other data ({saved.get('samples')} samples of shape "
                         f"{tuple(saved.get('shape') or ())}) than given now ({len(run.dataset)} samples of shape "
                         f"{run.dataset.sample_shape}); give the data it trained on")
+    if saved.get("split") != split_fingerprint(run.data):
+        raise NbdlError("the data would be split otherwise than when the run trained (another val_split, "
+                        "test_split or seed), so its validation and test parts would hold samples it trained on")
 
 
 def check_model(own: dict[str, torch.Tensor], saved: Any) -> dict[str, torch.Tensor]:
@@ -210,16 +233,18 @@ def check_optimizer(optimizer: torch.optim.Optimizer, saved: Any) -> dict[str, A
             if allowed is not None and name not in allowed:
                 raise NbdlError(f"it has {name!r} for weight {index}; {type(optimizer).__name__} keeps "
                                 f"{', '.join(sorted(allowed))}")
-            state[name] = _state_value(name, value, param, f"{name!r} of weight {index}")
+            state[name] = _state_value(name, value, param, f"{name!r} of weight {index}", optimizer)
         restored[int(index)] = state
     if restored and len(restored) != len(params):
         raise NbdlError(f"it has state for {len(restored)} of the optimizer's {len(params)} weights")
     return {"state": restored, "param_groups": param_groups}
 
 
-def _state_value(name: str, value: Any, param: torch.Tensor, what: str) -> Any:
+def _state_value(name: str, value: Any, param: torch.Tensor, what: str, optimizer: Any = None) -> Any:
     if value is None:
-        return None
+        if name == "momentum_buffer" and type(optimizer) is torch.optim.SGD:
+            return None  # SGD's buffer before momentum is switched on
+        raise NbdlError(f"{what} is missing (None)")
     if torch.is_tensor(value):
         if name == "step" and value.dim() != 0:  # a count, kept as a float tensor with no dimensions
             raise NbdlError(f"{what} must be a single number, got shape {tuple(value.shape)}")

@@ -19,11 +19,13 @@ from .fast_step import FastStep
 from .history import History
 from .losses import Loss, choose
 from .network import Network
+from .options import INT, Option
 from .results import Results
 from .safety import DivergenceGuard
 from .splits import Splits
 from .tasks import CLASSIFICATION
 
+BATCHES = Option("batches", 1, "batches to run before pausing again", kind=INT, low=1, high=10**9)
 STATUSES = state.STATUSES  # ready, running, finished, stopped, diverged, interrupted, failed
 
 
@@ -50,7 +52,8 @@ class Run(Results):
         self.shuffle = torch.Generator().manual_seed(config.seed)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.model = building.build_model(config, self.dataset, self.device, self.generator, in_place)
-        building.check_tokens(self.model, self.dataset)
+        building.check_tokens(self.model, self.dataset.X)
+        self._fold = isinstance(self.model, Network) and self.dataset.task == CLASSIFICATION
         steps = isinstance(self.model, Network) and len(self.model.output_shape) == 2
         width = building.output_width(self.model, self.data.train.X[:2])
         self.loss: Loss = choose(config.loss, self.dataset.task, width, self.dataset.target_width,
@@ -76,7 +79,7 @@ class Run(Results):
         self.callbacks = self._default_callbacks() + as_callbacks(callbacks)
         self._halted: str | None = None
         self._fitting = threading.Lock()
-        self._fit_start = 0
+        self._fit_start = self._done = 0  # where the current fit started, and its epochs so far
         self._optimizer_step = FastStep(self.optimizer)
         self._penalized = [p for p in self.params if p.dim() > 1]  # weights, not biases or norms
 
@@ -95,6 +98,19 @@ class Run(Results):
         return self.history.epochs
 
     @property
+    def history(self) -> History:
+        """Figure name -> a list of floats, one per epoch."""
+        return self._history
+
+    @history.setter
+    def history(self, value: Any) -> None:
+        if not isinstance(value, History):
+            if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+                raise NbdlError("a run's history maps figure names to lists of numbers, one per epoch")
+            value = History(value)
+        self._history = value
+
+    @property
     def split_sizes(self) -> dict[str, int]:
         return self.data.sizes
 
@@ -104,7 +120,9 @@ class Run(Results):
         return self._fitting.locked()
 
     def logits(self, X: torch.Tensor) -> torch.Tensor:
-        return self.model.logits(X) if isinstance(self.model, Network) else self.model(X)
+        """What the loss is computed from: an nbdl network's values before its output softmax or
+        sigmoid for classes (the loss folds it in); the network's own outputs for numbers."""
+        return self.model.logits(X) if self._fold else self.model(X)
 
     def penalty(self) -> torch.Tensor | None:
         """``l1 * sum|w| + l2 * sum w^2`` over the weight matrices (biases and norm scales are free)."""
@@ -126,7 +144,7 @@ class Run(Results):
         listeners = sorted([*self.callbacks, *as_callbacks(callbacks)], key=lambda c: c.order)
         per_batch = [c for c in listeners if listens_to_batches(c)]
         with self._fitting_session(epochs, listeners):
-            while self.epoch < self.target_epoch and not self.stop_training:
+            while self._fit_start + self._done < self.target_epoch and not self.stop_training:
                 for c in listeners:
                     c.on_epoch_start(self)
                 figures = self._train_epoch(per_batch)
@@ -134,6 +152,7 @@ class Run(Results):
                     break
                 with self.lock:
                     logs = self.history.open_row(figures)  # the epoch count and its row move together
+                    self._done += 1
                     try:
                         for c in listeners:
                             c.on_epoch_end(self, logs)
@@ -151,7 +170,7 @@ class Run(Results):
             raise NbdlError("this run is already training (in another thread, for example the dashboard); "
                             "stop it first, or make a new run")
         self.control.reset()
-        self._fit_start, self.target_epoch = self.epoch, self.epoch + epochs
+        self._fit_start, self._done, self.target_epoch = self.epoch, 0, self.epoch + epochs
         self.stop_training, self.stop_reason, self._halted, self.status = False, None, None, "running"
         threads = torch.get_num_threads()
         torch.set_num_threads(building.threads_for(self.model, self.batch_size, self.dataset.sample_shape,
@@ -161,7 +180,9 @@ class Run(Results):
                 for c in listeners:
                     c.on_fit_start(self)
                 yield
-            self.status = self._halted or ("finished" if self.epoch >= self.target_epoch else "stopped")
+            reached = self._fit_start + self._done
+            self.target_epoch = max(self.target_epoch, reached)  # an end moved back while an epoch ran
+            self.status = self._halted or ("finished" if reached >= self.target_epoch else "stopped")
         except KeyboardInterrupt:
             self.status, self.stop_reason = "interrupted", "interrupted"
             raise
@@ -183,7 +204,8 @@ class Run(Results):
         # One gather per epoch; the batches are then views (slices) of the shuffled tensors.
         order = torch.randperm(n, generator=self.shuffle).to(self.device)
         X, y = self.data.train.X[order], self.data.train.y[order]
-        losses, penalties, predictions = [], [], []
+        losses, predictions = [], []
+        penalty_sum = None  # a penalty switched on mid-epoch counts from its first batch
         classify = self.dataset.task == CLASSIFICATION
         self.model.train()
         for start, stop in self.batches:
@@ -194,7 +216,7 @@ class Run(Results):
             # Figures stay on the device until the epoch ends: no host sync per batch.
             losses.append(loss)
             if penalty is not None:
-                penalties.append(penalty)
+                penalty_sum = penalty * (stop - start) + (0 if penalty_sum is None else penalty_sum)
             if classify:
                 predictions.append(self.loss.predict(logits))
             logs = {"step": self.global_step, "loss": loss, "size": stop - start}
@@ -206,8 +228,8 @@ class Run(Results):
         figures = {"epoch": self.epoch + 1, "train_loss": (torch.stack(losses) * sizes).sum().item() / n}
         if classify:  # per sample, or per step of a sequence
             figures["train_acc"] = (torch.cat(predictions) == y).sum().item() / y.numel()
-        if penalties:
-            figures["train_penalty"] = (torch.stack(penalties) * sizes).sum().item() / n
+        if penalty_sum is not None:
+            figures["train_penalty"] = penalty_sum.item() / n
         return figures
 
     def _step(self, xb: torch.Tensor, yb: torch.Tensor):
@@ -243,13 +265,15 @@ class Run(Results):
             raise NbdlError(f"{', '.join(map(spell, needs_new_run))} cannot change during a run; make a new run "
                             f"(Reset) to change them. Settings that can change: {', '.join(map(spell, LIVE))}")
         config = self.config.replace(**changes).validate()
-        settings = optimizers.kind(config.optimizer).settings(**config.optimizer_settings())
+        kind = optimizers.kind(config.optimizer)
+        settings = kind.settings(**config.optimizer_settings())
         with self.lock:
             for group in self.optimizer.param_groups:
                 for key in set(changes) & set(settings):
                     group[key] = settings[key]
+            optimizers.grow_state(self.optimizer, kind)
             if "epochs" in changes and self.training:  # the epoch under way still ends
-                self.target_epoch = max(self._fit_start + config.epochs, self.epoch + 1)
+                self.target_epoch = self._fit_start + max(config.epochs, self._done)
             self.config = config
 
     # -- state, for checkpoints -------------------------------------------------------------------
@@ -262,6 +286,8 @@ class Run(Results):
     def load_state_dict(self, saved: dict[str, Any]) -> None:
         """Take back a ``state_dict``: every part is checked against this run first (shapes, types,
         ranges), and nothing changes unless all of it fits."""
+        if self.training:
+            raise NbdlError("this run is training; stop it before loading a state into it")
         with self.lock:
             state.restore_run(self, saved)
 
@@ -279,7 +305,8 @@ class Run(Results):
         self.control.resume()
 
     def step(self, batches: int = 1) -> None:
-        self.control.step(batches)
+        """Run ``batches`` more batches, then pause (they add up when asked for again before they ran)."""
+        self.control.step(BATCHES.check(batches, "batches"))
 
     def stop(self) -> None:
         self.control.stop()

@@ -18,8 +18,10 @@ def blocks(model: nn.Module, which: Iterable[int | str] | str | int | None = Non
         raise NbdlError(f"freeze and unfreeze take a torch.nn.Module (a run's model), got {type(model).__name__}")
     if which is None or which == "body":
         which = ["body"]
-    elif isinstance(which, (int, str)):
+    elif isinstance(which, (int, str)) and not isinstance(which, bool):
         which = [w.strip() for w in str(which).split(",") if w.strip()]
+    elif not isinstance(which, (list, tuple, range)) or not all(isinstance(w, (int, str)) for w in which):
+        raise NbdlError(f"name the blocks to freeze with block numbers, 'body', or module names, got {which!r}")
     named = dict(model.named_modules())
     found: list[nn.Module] = []
     for item in which:

@@ -131,6 +131,9 @@ class Dashboard:
         if self.closed:
             return
         if state not in ("running", "paused"):
+            if self._epochs_for(state) == 0:
+                self._say("epochs is 0: nothing to train; set epochs above 0")
+                return
             if not self._ensure_run():
                 return
             self.run.control.pause()

@@ -193,3 +193,35 @@ def test_the_crash_that_a_crafted_optimizer_state_once_caused_is_gone(tmp_path, 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "refused: the checkpoint's optimizer state does not fit this run" in out.stdout
+
+
+def test_two_callbacks_of_one_kind_keep_their_own_states(tmp_path):
+    config = nbdl.Config(network=NET, data="moons", epochs=4, early_stopping=50)
+    run = nbdl.Run(config, callbacks=[nbdl.EarlyStopping("val_acc", patience=50)]).fit()
+    path = run.save(tmp_path / "two.safetensors")
+    again = nbdl.load(path, callbacks=[nbdl.EarlyStopping("val_acc", patience=50)])
+    mine, theirs = [c for c in run.callbacks if isinstance(c, nbdl.EarlyStopping)], \
+        [c for c in again.callbacks if isinstance(c, nbdl.EarlyStopping)]
+    assert [c.best for c in theirs] == [c.best for c in mine] and mine[0].best != mine[1].best
+
+
+def test_a_state_a_file_cannot_hold_warns_and_training_goes_on(tmp_path):
+    class Odd(nbdl.Callback):
+        def state_dict(self):
+            return {"count": __import__("numpy").int64(3), "seen": {1, 2}}
+
+    saver = nbdl.Checkpoint(tmp_path)
+    with pytest.warns(checkpoint.CheckpointWarning, match=r"cannot save the run: a part of its state is not numbers"):
+        run = nbdl.train(NET, data="moons", epochs=2, callbacks=[Odd(), saver])
+    assert run.status == "finished" and run.epoch == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c, s: _opt(s).__setitem__("exp_avg", None), r"'exp_avg' of weight 0 is missing \(None\)"),
+    (lambda c, s: c.__setitem__("val_split", 0.3), r"the data would be split otherwise than when the run trained"),
+    (lambda c, s: c.__setitem__("seed", 9), r"the run trained on other data|split otherwise"),
+])
+def test_a_state_that_would_fail_later_or_mix_the_splits_is_refused(tmp_path, saved, change, message):
+    path = _tampered(tmp_path, saved, change)
+    with pytest.raises(nbdl.NbdlError, match=message):
+        nbdl.load(path)

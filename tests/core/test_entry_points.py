@@ -85,7 +85,7 @@ CASES = {
     "a value that becomes infinite in float32": (lambda r: r.predict([[1e40, 0]]), r"X holds values as large as 1e\+40"),
     "token codes beyond the vocabulary": (lambda r: nbdl.Run(nbdl.Config(
         network="input tokens\nembedding 5 4\nlstm 4 sequences\ndense 100 softmax", data="text",
-        data_options={"n": 20, "seq_len": 8, "chars": 2000})), r"the data holds token codes up to \d+ but the embedding"),
+        data_options={"n": 20, "seq_len": 8, "chars": 2000})), r"the samples hold token codes up to \d+ but the embedding"),
     # the text form
     "a second input line": (lambda r: nbdl.build("input 2\ninput 3\ndense 2"), r"line 2: 'input 3': only the first layer"),
     "an option given twice": (lambda r: nbdl.build("input 2\ndense 4 units=5"), r"'dense' is given units twice"),
@@ -154,3 +154,61 @@ def test_values_no_training_leaves_are_refused(tmp_path, where, value, message):
     path = checkpoint.write(tmp_path / "c.safetensors", json.loads(json.dumps(run.config.to_dict())), state)
     with pytest.raises(nbdl.NbdlError, match=message):
         nbdl.load(path)
+
+
+MORE = {
+    "early stopping on a figure that is not a name": (lambda r: nbdl.EarlyStopping(monitor=5), r"monitor names a figure"),
+    "early stopping with a margin of words": (lambda r: nbdl.EarlyStopping(min_delta="x"), r"min_delta must be a number"),
+    "early stopping with a margin of NaN": (lambda r: nbdl.EarlyStopping(min_delta=float("nan")),
+                                           r"min_delta must be a number >= 0"),
+    "early stopping with a patience of True": (lambda r: nbdl.EarlyStopping(patience=True), r"patience must be"),
+    "freezing by a fraction": (lambda r: nbdl.freeze(r.model, 5.5), r"name the blocks to freeze with block numbers"),
+    "a subsample of nothing": (lambda r: nbdl.data.subsample(None, 5), r"subsample takes a Dataset"),
+    "a subsample with a negative seed": (lambda r: nbdl.data.subsample(nbdl.data.load("iris"), 5, seed=-1),
+                                         r"seed must be a whole number in \[0, 4294967295\]"),
+    "a frame that is an array": (lambda r: nbdl.data.from_frame(X, "t"), r"from_frame takes a pandas DataFrame"),
+    "a target that is a list": (lambda r: nbdl.data.from_frame(pd.DataFrame({"a": [1.0, 2.0]}), ["a"]),
+                                r"no column \['a'\] in the DataFrame"),
+    "a class count of words": (lambda r: nbdl.data.from_arrays(X, Y, n_classes="x"), r"n_classes must be a whole number"),
+    "a fit to no shape": (lambda r: nbdl.NetworkSpec.parse(NET).fitted(None, 2, True), r"fitted takes a sample shape"),
+    "classes written one-hot": (lambda r: nbdl.train(NET, data=(X, np.eye(2)[Y].astype(float))),
+                                r"y looks like classes written one-hot \(2 columns"),
+    "a history that is not one": (lambda r: setattr(r, "history", 5), r"a run's history maps figure names to lists"),
+    "a step of no batches": (lambda r: r.step(0), r"batches must be a whole number in \[1, 1000000000\], got 0"),
+    "a step of words": (lambda r: r.step("a"), r"batches must be a whole number"),
+    "an embedding on measurements": (lambda r: nbdl.Run(nbdl.Config(network="input 3\nembedding 10 4\nflatten\ndense 1",
+                                                                     data=(np.random.rand(30, 3), np.random.rand(30)))),
+                                     r"an embedding reads token codes, whole numbers 0..9, but the samples hold"),
+}
+
+
+@pytest.mark.parametrize("case", MORE)
+def test_more_entry_points_refuse_what_they_cannot_use(run, case):
+    attempt, message = MORE[case]
+    with pytest.raises(nbdl.NbdlError, match=message):
+        attempt(run)
+
+
+def test_labels_in_a_column_are_one_label_a_sample():
+    run = nbdl.train(NET, data=(X, Y[:, None]), epochs=1)
+    assert run.dataset.y.shape == (60,) and run.status == "finished"
+
+
+def test_a_regression_network_with_an_output_activation_predicts_what_it_outputs():
+    run = nbdl.train("input 2\ndense 4 relu\ndense 1 sigmoid", data=(X, np.abs(X[:, 0]) / 3), epochs=2,
+                     standardize=False)
+    direct = run.data.untransform_target(run.model.eval()(run.data.transform(X[:5])))
+    np.testing.assert_allclose(run.predict(X[:5]), direct, rtol=1e-5)
+    assert ((run.predict(X) > 0) & (run.predict(X) < 1)).all()  # what a sigmoid gives
+
+
+def test_numbers_in_text_read_back_exactly():
+    spec = nbdl.NetworkSpec([nbdl.Input(2), nbdl.Dropout(1 / 3), nbdl.Dense(2)])
+    assert nbdl.NetworkSpec.parse(spec.to_text()) == spec
+    from nbdl import cli
+    from nbdl.core.config import train_command
+
+    config = nbdl.Config(network=NET, data="moons", lr=1 / 3, val_split=1 / 7, data_options={"noise": 1 / 9})
+    _, args = cli.parse(train_command(config)[len("%nbdl "):])
+    assert cli.config_settings(args) == {"lr": 1 / 3, "val_split": 1 / 7}
+    assert cli.given_data_options(args, "moons") == {"noise": 1 / 9}

@@ -156,6 +156,7 @@ class TinyNet(nn.Module):
 
 
 def test_any_user_module_trains_with_the_same_core():
+    torch.manual_seed(0)  # the module's own first weights (the run keeps them)
     run = nbdl.train(TinyNet(), data="moons", epochs=30, lr=0.01)
     assert run.evaluate("test")["accuracy"] >= 0.85
     proba = run.predict_proba(np.array([[0.0, 0.0], [1.0, -0.5]]))
@@ -195,3 +196,75 @@ def test_settings_changed_between_fits_apply_and_keep_the_history_aligned():
         run.update(optimizer="sgd")
     with pytest.raises(nbdl.NbdlError, match=r"lr must be a number > 0, got -1"):
         run.update(lr=-1)
+
+
+def test_live_changes_in_the_middle_of_an_epoch_apply_from_the_next_batch():
+    class Switch(nbdl.Callback):
+        def on_batch_end(self, run, logs):
+            if logs["step"] == 10:
+                run.update(l2=0.01, lr=0.002)
+
+    run = nbdl.Run(nbdl.Config(network="input 2\ndense 8 relu\ndense 2 softmax", data="moons", epochs=3,
+                               batch_size=4), callbacks=[Switch()])
+    run.fit()
+    assert run.status == "finished" and run.history["train_penalty"][0] < run.history["train_penalty"][1]
+    assert run.optimizer.param_groups[0]["lr"] == 0.002
+
+
+def test_switching_on_rmsprops_momentum_during_a_run():
+    run = nbdl.train("input 2\ndense 8 relu\ndense 2 softmax", data="moons", optimizer="rmsprop", epochs=1)
+    run.update(momentum=0.9)
+    run.fit(2)
+    assert run.status == "finished" and run.epoch == 3
+
+
+def test_epochs_changed_from_inside_a_fit_end_it():
+    run = nbdl.Run(nbdl.Config(network="input 2\ndense 8 relu\ndense 2 softmax", data="moons", epochs=50))
+    run.fit(callbacks=[lambda run, logs: run.update(epochs=3) if logs["epoch"] == 2 else None])
+    assert run.status == "finished" and run.epoch == run.target_epoch == 3
+
+
+def test_evaluating_from_another_thread_never_puts_training_steps_in_eval_mode():
+    net = "input 2\ndense 64 relu\ndropout 0.5\ndense 2 softmax"
+    alone = nbdl.train(net, data="moons", epochs=6, batch_size=4, seed=2)
+    run = nbdl.Run(nbdl.Config(network=net, data="moons", epochs=6, batch_size=4, seed=2))
+    worker = threading.Thread(target=run.fit)
+    worker.start()
+    while worker.is_alive():
+        run.evaluate("val")
+        run.predict([[0.0, 0.0]])
+    assert run.history["val_loss"] == alone.history["val_loss"]
+
+
+def test_a_state_cannot_be_loaded_into_a_run_that_trains():
+    run = nbdl.Run(nbdl.Config(network="input 2\ndense 8 relu\ndense 2 softmax", data="moons", epochs=10000,
+                               batch_size=4))
+    saved = run.state_dict()
+    worker = threading.Thread(target=run.fit)
+    worker.start()
+    try:
+        while run.global_step == 0:
+            time.sleep(0.01)
+        with pytest.raises(nbdl.NbdlError, match="this run is training; stop it before loading a state"):
+            run.load_state_dict(saved)
+    finally:
+        run.stop()
+        worker.join(30)
+
+
+def test_steps_asked_for_before_they_ran_add_up():
+    run = nbdl.Run(nbdl.Config(network="input 2\ndense 8 relu\ndense 2 softmax", data="moons", epochs=100))
+    run.pause()
+    worker = threading.Thread(target=run.fit)
+    worker.start()
+    try:
+        for _ in range(3):
+            run.step()
+        deadline = time.monotonic() + 10
+        while run.global_step < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert run.global_step == 3 and run.control.paused
+    finally:
+        run.stop()
+        worker.join(30)

@@ -356,3 +356,21 @@ def test_the_dashboard_trains_on_the_users_data_and_takes_the_train_flags(kernel
     assert kernel.value("panel2.data_choice.value") == "dfd (your data)"
     assert kernel.value("panel2.config.network.to_text().splitlines()[0]") == "input 2"
     kernel.run("panel.close(); panel2.close()")
+
+
+def test_flags_that_would_be_ignored_are_refused(kernel, tmp_path):
+    kernel.run(NET)
+    kernel.run("import numpy as np\nXs = np.random.default_rng(0).normal(size=(40, 2)); ys = np.arange(40) % 2")
+    for line, message in (
+            ("%nbdl data Xs --y ys --seed 3", "--seed draws a built-in data set; your own data needs none"),
+            ("%nbdl data Xs --y ys --seed abc", "--seed must be a whole number"),
+    ):
+        result = kernel.run(line)
+        assert result.status == "error" and message in result.text, line
+    kernel.run("%nbdl train net --data moons --epochs 1 --as cont --no-plot")
+    result = kernel.run("%nbdl train cont --y ys --no-plot")
+    assert result.status == "error" and "the data of a run cannot change" in result.text
+    folder = tmp_path / "shared"
+    assert kernel.run(f"%nbdl train net --data moons --epochs 1 --checkpoint {folder} --no-plot").status == "ok"
+    result = kernel.run(f"%nbdl train net --data circles --epochs 1 --checkpoint {folder} --no-plot")
+    assert result.status == "error" and "already holds a run's checkpoint; add --resume" in result.text

@@ -14,11 +14,12 @@ from .vision import IMAGE_LAYERS, AvgPool, Conv, GlobalAvgPool, MaxPool
 registry: Registry[type[Layer]] = Registry("layer")
 
 
-def register(cls: type[Layer]) -> type[Layer]:
-    """Add a layer type (usable as a class decorator); the text form knows it from then on."""
+def register(cls: type[Layer], replace: bool = False) -> type[Layer]:
+    """Add a layer type; the text form knows it from then on (``nbdl.register_layer`` checks a
+    user's declaration further first)."""
     if not (isinstance(cls, type) and issubclass(cls, Layer)) or not cls.type:
         raise NbdlError(f"a layer type is a subclass of nbdl.Layer with a 'type' name, got {cls!r}")
-    return registry.add(cls.type, cls)
+    return registry.add(cls.type, cls, replace=replace)
 
 
 for _cls in (*BASIC_LAYERS, *IMAGE_LAYERS, *SEQUENCE_LAYERS):

@@ -150,7 +150,7 @@ class Dropout(Layer):
     rate: float = option(0.5, "the share of values zeroed", low=0, high=1, high_open=True, form="positional")
 
     def words(self):
-        return [f"{self.rate:g}"]
+        return self.options()[0].format(self.rate)  # the rate, always written (0.5 too)
 
     def build(self, shape):
         # On images whole channels are dropped: neighbouring pixels are too alike for single ones to matter.
