@@ -23,6 +23,7 @@ class Control:
         # Called (in the training thread) each time the loop stops between two batches to wait:
         # a panel shows the exact step it paused at.
         self.on_hold: list[Callable[[], None]] = []
+        self.waiting = False  # the loop is blocked between two batches (paused, or a step done)
 
     @property
     def paused(self) -> bool:
@@ -74,9 +75,11 @@ class Control:
         if self._plain:
             return True
         if not self._go.is_set():
+            self.waiting = True
             for listener in self.on_hold:
                 listener()
         self._go.wait()
+        self.waiting = False
         with self._lock:
             if self._stop:
                 return False

@@ -77,7 +77,7 @@ def _reach(state):
         _wait_for(lambda: d.run.global_step > 5)
         if state == "paused":
             d.pause()
-            _wait_for(lambda: d.run.control.paused and not d.run.control.stepping)
+            _wait_for(lambda: d.run.control.waiting)
         elif state == "stopped":
             d.stop()
     assert d.state == state, d.state
@@ -115,7 +115,7 @@ def test_every_button_in_every_state(state, button):
         if expected == "running":
             _wait_for(lambda: d.run.global_step > before[2] + 2 if before else d.run.global_step > 2)
         if expected == "paused":
-            _wait_for(lambda: d.run.control.paused and not d.run.control.stepping)
+            _wait_for(lambda: d.run.control.waiting)
         assert d.state == expected
         _buttons_match(d)
         if button == "step":  # one batch, then paused
@@ -136,7 +136,7 @@ def test_pause_then_step_then_resume_keeps_the_labels_true():
     try:
         d.pause()
         d.step()
-        _wait_for(lambda: d.run.control.paused and not d.run.control.stepping)
+        _wait_for(lambda: d.run.control.waiting)
         assert d.state == "paused" and d.buttons["pause"].description == "Resume"
         d.pause()  # the middle button now resumes
         steps = d.run.global_step
