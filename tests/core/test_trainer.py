@@ -90,14 +90,14 @@ def test_pause_step_resume_and_stop_from_another_thread():
     errors = []
     worker = threading.Thread(target=lambda: _capture(errors, run.fit))
     worker.start()
-    time.sleep(0.2)
+    _wait_for(lambda: run.control.waiting)
     assert run.global_step == 0 and run.status == "running"  # paused before the first batch
     run.step()
-    _wait_for(lambda: run.global_step == 1)
+    _wait_for(lambda: run.global_step == 1 and run.control.waiting)
     time.sleep(0.2)
     assert run.global_step == 1  # exactly one batch, then paused again
     run.step(5)
-    _wait_for(lambda: run.global_step == 6)
+    _wait_for(lambda: run.global_step == 6 and run.control.waiting)
     time.sleep(0.1)
     assert run.global_step == 6
     run.resume()
@@ -118,7 +118,7 @@ def test_stop_while_paused_ends_the_fit():
     run.pause()
     worker = threading.Thread(target=run.fit)
     worker.start()
-    time.sleep(0.1)
+    _wait_for(lambda: run.control.waiting)
     run.stop()
     worker.join(timeout=5)
     assert not worker.is_alive() and run.global_step == 0 and run.status == "stopped"
