@@ -22,6 +22,6 @@ __all__ = [
     "Activation", "BatchNorm", "Callback", "Checkpoint", "Config", "Control", "DataSet", "Dataset", "Dense",
     "DivergenceWarning", "Dropout", "EarlyStopping", "Entry", "Flatten", "Input", "Layer", "NbdlError", "Network",
     "NetworkSpec", "Option", "Registry", "Run", "SETTINGS", "Setting", "Splits", "activations", "as_dataset", "as_spec",
-    "augment", "build", "datasets", "from_arrays", "from_frame", "layers", "load", "load_run", "losses",
+    "augment", "build", "datasets", "from_arrays", "from_frame", "layers", "load", "load_run", "losses", "option",
     "optimizers", "train",
 ]

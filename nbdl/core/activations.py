@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .options import FLOAT, Option
+from .options import Option
 from .registry import Entry, Registry
 
 # Output activations that the loss folds in: the network returns probabilities, and training

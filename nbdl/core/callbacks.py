@@ -23,7 +23,7 @@ from typing import Any, Callable
 import torch
 
 from .errors import NbdlError, spell
-from .state import NONNEGATIVE_BUFFERS, plausible
+from .state_checks import NONNEGATIVE_BUFFERS, plausible
 
 # Where built-in callbacks sit in the order; a user's callback is at USER unless it says otherwise.
 GUARD, SCORING, CLOCK, SCHEDULE, STOPPING, USER, SAVING, VIEW = 0, 10, 20, 30, 40, 50, 80, 90

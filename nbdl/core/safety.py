@@ -5,8 +5,6 @@ import copy
 import math
 from typing import Any
 
-import torch
-
 from .callbacks import GUARD, Callback
 from .errors import spell
 from .optimizers import kind as optimizer_kind

@@ -1,7 +1,6 @@
 """A damaged or crafted checkpoint never crashes the process nor trains on bad state: every part is
 checked against the run before any step, and the error names the part."""
 import json
-import os
 import struct
 import subprocess
 import sys
