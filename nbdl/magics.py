@@ -16,7 +16,7 @@ from IPython.display import HTML, Image, display
 from . import cli
 from .core import Config, NbdlError, Network, NetworkSpec, Run, datasets
 from .core.checkpoint import FILENAME as CHECKPOINT_FILE
-from .core.checkpoint import Checkpoint, CheckpointWarning
+from .core.checkpoint import Checkpoint, CheckpointWarning, run_id
 from .core.config import LIVE, flag_words, setting_named
 from .core.options import INT, Option
 from .core.data import Dataset
@@ -72,9 +72,13 @@ class NbdlMagics(Magics):
             problem = saver.writable()
             if problem:
                 raise UsageError(f"--checkpoint {args.checkpoint}: {problem}")
-            if saver.path.exists() and not getattr(args, "resume", False) and not isinstance(target, Run):
-                raise UsageError(f"--checkpoint {args.checkpoint} already holds a run's checkpoint; add --resume to go on "
-                                 "from it, or give another folder (a new run would overwrite it)")
+            if saver.path.exists() and not getattr(args, "resume", False):
+                if not isinstance(target, Run):
+                    raise UsageError(f"--checkpoint {args.checkpoint} already holds a run's checkpoint; add --resume to "
+                                     "go on from it, or give another folder (a new run would overwrite it)")
+                if run_id(saver.path) != target.id:
+                    raise UsageError(f"--checkpoint {args.checkpoint} holds another run's checkpoint; give this run a "
+                                     "folder of its own (saving here would overwrite that run)")
             callbacks.append(saver)
         elif getattr(args, "resume", False) or getattr(args, "checkpoint_every", None):
             raise UsageError("--resume and --checkpoint-every need --checkpoint DIR")
@@ -115,7 +119,8 @@ class NbdlMagics(Magics):
             print(f"no checkpoint in {args.checkpoint} yet: starting a new run")
             return None
         run = load_checkpoint(path, data=None if isinstance(data, str) else data,
-                              network=network if not isinstance(network, NetworkSpec) else None)
+                              network=network if not isinstance(network, NetworkSpec) else None,
+                              device=settings.get("device"))
         if isinstance(network, NetworkSpec) and run.config.network != network:
             raise UsageError(f"the checkpoint in {args.checkpoint} is of another network; "
                              "use another --checkpoint folder or drop --resume")
@@ -175,10 +180,10 @@ class NbdlMagics(Magics):
             network, network_name = value.spec, args.name
         panel_name = getattr(args, "panel_name", "dashboard")
         self.check_name(panel_name)
-        data, options, data_name = "moons", {}, None
-        if getattr(args, "data", None) is not None:
-            data, options = self.resolve_data(args)
-            data_name = args.data if not isinstance(data, str) else None
+        if getattr(args, "data", None) is None:
+            args.data = "moons"  # the panel's default; its option flags apply to it
+        data, options = self.resolve_data(args)
+        data_name = args.data if not isinstance(data, str) else None
         settings = cli.config_settings(args)
         panel = Dashboard(network=network, data=data, data_options=options, network_name=network_name or "net",
                           data_name=data_name, **settings)
@@ -238,11 +243,13 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
 
     progress_handle = display(HTML(""), display_id=True)
     callbacks = [Progress(lambda html: progress_handle.update(HTML(html))), *(callbacks or [])]
+    live = None
     if plot:
         from .plots.live import LivePlot
 
         image_handle = display(HTML(""), display_id=True)
-        callbacks.append(LivePlot(lambda png: image_handle.update(Image(png))))
+        live = LivePlot(lambda png: image_handle.update(Image(png)))
+        callbacks.append(live)
     with warnings.catch_warnings(record=True) as caught:  # said below, each once, in words
         warnings.simplefilter("always", CheckpointWarning)
         warnings.simplefilter("ignore", DivergenceWarning)
@@ -251,6 +258,8 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
         finally:
             for said in dict.fromkeys(str(w.message) for w in caught if w.category is CheckpointWarning):
                 print(f"warning: {said}")
+    if live is not None and live.error is not None:
+        print(f"the live plot stopped ({type(live.error).__name__}: {live.error}); training went on")
     if run.status == "stopped" and run.control.stop_requested:
         print(f"{run.stop_reason} after step {run.global_step} (epoch {run.epoch}); the weights are those of the "
               f"last step. Continue with: %nbdl train {run_name}")

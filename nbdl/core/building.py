@@ -95,9 +95,36 @@ def set_dropout(model: nn.Module, rate: float) -> None:
         layer.p = rate
 
 
+def check_layers(network: Network, sample: torch.Tensor) -> None:
+    """Run two samples through the network block by block: each block must give the shape its layer
+    declares (a layer type of one's own whose module does otherwise is named here, not mid-training)."""
+    shapes = network.spec.shapes(tuple(sample.shape[1:]))
+    blocks = iter(network.layers)
+    x = sample
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            for layer, declared in zip(network.spec.layers, shapes):
+                if layer.type == "input":
+                    continue
+                try:
+                    x = next(blocks)(x)
+                except Exception as error:  # noqa: BLE001 - a module of a registered layer type
+                    raise NbdlError(f"layer '{layer.to_text()}' fails on its input: {type(error).__name__}: "
+                                    f"{str(error).splitlines()[0] if str(error) else ''}") from None
+                if not torch.is_tensor(x) or tuple(x.shape[1:]) != tuple(declared):
+                    got = tuple(x.shape[1:]) if torch.is_tensor(x) else type(x).__name__
+                    raise NbdlError(f"layer '{layer.to_text()}' declares an output of shape {tuple(declared)} but its "
+                                    f"module gives {got}; its output_shape and build must agree")
+    finally:
+        network.train(was_training)
+
+
 def output_width(model: nn.Module, sample: torch.Tensor) -> int:
     """The width of the model's output for these samples (a user module is tried on two of them)."""
     if isinstance(model, Network):
+        check_layers(model, sample)
         return model.output_shape[-1]
     was_training = model.training
     model.eval()

@@ -66,6 +66,9 @@ class FunctionCallback(Callback):
 
 def as_callback(callback: Callback | Callable) -> Callback:
     if isinstance(callback, Callback):
+        if isinstance(callback.order, bool) or not isinstance(callback.order, (int, float)):
+            raise NbdlError(f"a callback's order is a number (built-in ones run at 0 to 90), got {callback.order!r} in "
+                            f"{type(callback).__name__}")
         return callback
     if callable(callback):
         try:

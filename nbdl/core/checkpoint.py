@@ -32,8 +32,9 @@ class CheckpointWarning(RuntimeWarning):
 
 def as_path(path: Any, what: str = "a checkpoint") -> Path:
     """``path`` as a Path, or an error: a file path is text (or a ``pathlib.Path``), not empty."""
-    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes) or not os.fspath(path).strip():
-        raise NbdlError(f"the path of {what} must be text or a pathlib.Path naming a file, got {path!r}")
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes) or not os.fspath(path).strip() \
+            or "\x00" in os.fspath(path):
+        raise NbdlError(f"the path of {what} must be text or a pathlib.Path naming a file, got {path!r:.80}")
     return Path(path)
 
 
@@ -163,6 +164,15 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(config, dict) or not isinstance(state, dict):
         raise NbdlError(f"{path}: the checkpoint's config and state must be JSON objects")
     return config, state
+
+
+def run_id(path: str | os.PathLike) -> str | None:
+    """Which run a checkpoint file holds (its id), or None when it holds none that can be read."""
+    try:
+        _, state = read(path)
+        return state["progress"]["run"]
+    except (NbdlError, KeyError, TypeError):
+        return None
 
 
 def _json(metadata: dict[str, str], key: str, path: Path) -> Any:

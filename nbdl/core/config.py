@@ -114,9 +114,9 @@ class Config:
                                    optional=True, section="optimizer", label="lr schedule", metavar="SCHEDULE",
                                    default_note="none")
     l1: float = setting(0.0, "L1 penalty: l1 * sum |w| over the weight matrices, added to the loss", low=0,
-                        live=True, section="regularization", label="L1")
+                        high=1e6, live=True, section="regularization", label="L1")
     l2: float = setting(0.0, "L2 penalty: l2 * sum w^2 over the weight matrices, added to the loss", low=0,
-                        live=True, section="regularization", label="L2")
+                        high=1e6, live=True, section="regularization", label="L2")
     dropout: float | None = setting(None, "the rate of every dropout layer (a spec without one gets one after each "
                                     "hidden layer)", low=0, high=1, high_open=True, optional=True, step=0.05,
                                     section="regularization", default_note="the network's own", metavar="RATE")
@@ -171,8 +171,9 @@ class Config:
         if self.data is None:
             found.append(f"no data given; name a data set, for example {spell('data', 'moons')}, or give your own: "
                          "data=(X, y)")
-        if not isinstance(self.data_options, dict):
-            found.append(f"data_options must be a dict such as {{'noise': 0.2}}, got {self.data_options!r}")
+        if not isinstance(self.data_options, dict) or not all(isinstance(k, str) for k in self.data_options):
+            found.append(f"data_options must be a dict of options by name such as {{'noise': 0.2}}, "
+                         f"got {self.data_options!r:.60}")
         kind = optimizers.kind(values["optimizer"]) if values.get("optimizer") else None
         if kind is not None:
             attempt(kind.settings, **self.optimizer_settings())

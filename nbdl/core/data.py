@@ -224,6 +224,9 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
         task = REGRESSION if y.dtype.kind in "fc" else CLASSIFICATION
     if task not in TASKS:
         raise NbdlError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    features = int(np.prod(X.shape[1:]))
+    if feature_names is not None and (not isinstance(feature_names, (list, tuple)) or len(feature_names) != features):
+        raise NbdlError(f"feature_names must name each of the {features} features, got {feature_names!r:.60}")
     if task == CLASSIFICATION:
         if y.ndim == 2 and y.shape[1] == 1:  # a column of labels: one per sample
             y = y[:, 0]
@@ -233,6 +236,9 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
         if n_classes < 2:
             raise NbdlError(f"classification needs at least 2 classes, but y holds only {class_names or [0]}; "
                             "give samples of another class too")
+        if class_names is not None and (not isinstance(class_names, (list, tuple)) or len(class_names) != n_classes):
+            raise NbdlError(f"class_names must name each of the {n_classes} classes, got {class_names!r:.60}")
+        class_names = None if class_names is None else [str(name) for name in class_names]
     else:
         if y.dtype.kind not in "biuf":
             raise NbdlError(f"regression targets must be numbers, got dtype {y.dtype}")
@@ -251,6 +257,9 @@ def from_frame(frame: Any, target: str, task: str | None = None, name: str = "da
     """A pandas DataFrame with the target in column ``target`` and numeric feature columns."""
     if not is_frame(frame):
         raise NbdlError(f"from_frame takes a pandas DataFrame, got {type(frame).__name__}; for arrays use from_arrays")
+    if getattr(frame.columns, "duplicated", None) is not None and frame.columns.duplicated().any():
+        twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise NbdlError(f"the DataFrame has columns named alike: {', '.join(twice)}; give each column its own name")
     try:
         found = target in frame.columns
     except TypeError:  # a list or another unhashable value

@@ -73,6 +73,9 @@ def load(name: str, seed: int = 0, **options: Any) -> Dataset:
     seed = SEED.check(seed, subject=spell("seed"))
     values = record.settle(options)
     count = record.samples(values)
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise NbdlError(f"data set {record.name!r}: its samples function must give a number of samples (or None), "
+                        f"got {count!r}")
     if count is not None:
         size = count * (math.prod(record.shape(values)) + record.width(values)) * 4
         limits.check_memory(3 * size, f"data set {record.name!r} with {count:,} samples of shape "
@@ -106,6 +109,9 @@ def _classes(default: int) -> Option:
 
 def _toy(generate: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Callable[..., Dataset]:
     def load(seed: int = 0, **options: Any) -> Dataset:
+        if options.get("classes", 2) > options["n"]:
+            raise NbdlError(f"{spell('n')} {options['n']} is fewer samples than {spell('classes')} {options['classes']}: "
+                            "some classes would have none; ask for more samples or fewer classes")
         X, y = generate(seed=seed, **options)
         return from_arrays(X, y, task=CLASSIFICATION, n_classes=options.get("classes", 2))
     return load
@@ -228,6 +234,11 @@ def as_dataset(data: Any, y: Any = None, seed: int = 0, target: str | None = Non
                **options: Any) -> Dataset:
     """Whatever the user gave as data: a Dataset, a built-in name, (X, y), X with y, or a DataFrame."""
     if isinstance(data, Dataset):
+        if options or target is not None or task is not None:
+            named = ", ".join(spell(k) for k in sorted({*options, *(k for k, v in (("target", target), ("task", task))
+                                                                    if v is not None)}))
+            raise NbdlError(f"{named} are options of a data set by name; a Dataset is used as it is (for fewer "
+                            "samples: nbdl.data.subsample(dataset, n))")
         return data
     if isinstance(data, str):
         if target is not None or task is not None:

@@ -18,7 +18,7 @@ COUNT = Option("count", 8, "samples to show", kind=INT, low=1, high=256)
 DRAWS = Option("draws", 3, "augmented versions of each", kind=INT, low=1, high=32)
 START = Option("start", "The ", "the text the model continues", kind=TEXT)
 LENGTH = Option("length", 200, "characters to write", kind=INT, low=0, high=100_000)
-TEMPERATURE = Option("temperature", 0.8, "below 1 sharper, above 1 wilder", kind=FLOAT, low=0, low_open=True, high=100)
+TEMPERATURE = Option("temperature", 0.8, "below 1 sharper, above 1 wilder", kind=FLOAT, low=0.01, high=100)
 SEED = Option("seed", 0, "the seed the characters are drawn with", kind=INT, low=0, high=2**32 - 1)
 
 
@@ -67,7 +67,13 @@ class LayerRow:
 
 
 def summary(network) -> list[LayerRow]:
-    """One row per layer of an nbdl network: text form, output shape, parameter count."""
+    """One row per layer of an nbdl network (or a run's): text form, output shape, parameter count."""
+    from .network import Network
+
+    network = getattr(network, "model", network)
+    if not isinstance(network, Network):
+        raise NbdlError(f"summary takes an nbdl network (from nbdl.build or %%nbdl net) or its run, got "
+                        f"{type(network).__name__}")
     spec, shapes = network.spec, network.spec.shapes(network.input_shape)
     modules = iter(network.layers)
     rows = []
@@ -112,15 +118,16 @@ def feature_maps(run, sample) -> list[tuple[str, np.ndarray]]:
             if output.dim() == 4:
                 captured.append((name, output[0].detach().cpu().numpy()))
         hooks.append(block.register_forward_hook(keep))
-    was_training = network.training
-    network.eval()
-    try:
-        with torch.inference_mode():
-            network(x)
-    finally:
-        network.train(was_training)
-        for hook in hooks:
-            hook.remove()
+    with run.lock:  # between two steps of a fit in another thread
+        was_training = network.training
+        network.eval()
+        try:
+            with torch.inference_mode():
+                network(x)
+        finally:
+            network.train(was_training)
+            for hook in hooks:
+                hook.remove()
     return captured
 
 

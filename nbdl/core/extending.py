@@ -27,7 +27,31 @@ def register_optimizer(kind: OptimizerKind, aliases: tuple[str, ...] = (), repla
         for name, value in kind.defaults.items():
             if name in optimizers.HYPERPARAMETERS:
                 setting_named(name).check(value, subject=f"optimizer {kind.name!r}'s default {name}")
-    return optimizers.register(kind, aliases, replace)
+    optimizers.register(kind, aliases, replace)
+    try:
+        _try_steps(kind)
+    except NbdlError:
+        optimizers.registry.remove(kind.name)
+        raise
+    return kind
+
+
+def _try_steps(kind: OptimizerKind) -> None:
+    """Two steps on a tiny layer, as the trainer takes them (no closure, dense gradients)."""
+    import torch
+
+    layer = torch.nn.Linear(3, 2)
+    try:
+        optimizer = optimizers.make(kind.name, layer.parameters())
+        for _ in range(2):
+            for p in layer.parameters():
+                p.grad = None
+            layer(torch.ones(4, 3)).pow(2).mean().backward()
+            optimizer.step()
+    except Exception as error:  # noqa: BLE001 - the user's optimizer class
+        raise NbdlError(f"optimizer {kind.name!r} cannot take the trainer's steps (a step with no closure on dense "
+                        f"gradients): {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") \
+            from None
 
 
 def register_data_set(record: DataSet, aliases: tuple[str, ...] = (), replace: bool = False) -> DataSet:

@@ -98,8 +98,11 @@ class Row(dict):
         if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
                 and not (hasattr(value, "item") and getattr(value, "ndim", 0) == 0):
             raise NbdlError(f"a figure in the history is a number under a name, got {key!r}: {value!r:.40}")
+        try:
+            self.history.record(key, value)
+        except OverflowError:
+            raise NbdlError(f"the figure {key!r} is too large for a float: {value!r:.40}") from None
         super().__setitem__(key, value)
-        self.history.record(key, value)
 
     def update(self, other: Iterable = (), **more: Any) -> None:  # type: ignore[override]
         for key, value in dict(other, **more).items():

@@ -66,8 +66,9 @@ def choose(name: str | None, task: str, output_width: int, target_width: int,
         raise NbdlError(
             "the network predicts at every step of the sequence but the data has one target per sample; predict "
             "from the last step (a recurrent layer without 'sequences' before the dense layers)" if network_steps else
-            "the data has a target at every step but the network predicts one value per sample; end the recurrent "
-            "layers with 'sequences' so the dense layers see every step"
+            "the data has a target for every step of each sample (y has a column per step) but the network predicts "
+            "one value per sample; for sequences, end the recurrent layers with 'sequences' so the dense layers see "
+            "every step; for one label a sample, give y one value per sample"
         )
     if name is not None:
         loss = registry.get(name)

@@ -171,7 +171,7 @@ class NetworkSpec:
     def _make(layer: Layer, shape: Shape) -> nn.Module:
         try:
             return layer.build(shape)
-        except (RuntimeError, MemoryError) as error:  # e.g. weights too large to allocate
+        except (RuntimeError, MemoryError, TypeError, OverflowError, ValueError) as error:  # sizes beyond torch's
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise NbdlError(f"{_where(layer)}cannot make '{layer.to_text()}' for input shape "
                             f"{shape_text(shape)}: {message}") from None

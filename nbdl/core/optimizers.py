@@ -132,6 +132,14 @@ def names() -> list[str]:
 
 
 # Schedules are stepped once per epoch. Each factory takes (optimizer, epochs, *numbers).
+def _below(optimizer: torch.optim.Optimizer, min_lr: float) -> float:
+    """A cosine schedule's last rate, which must be below the rate it starts from."""
+    lr = optimizer.param_groups[0]["lr"]
+    if min_lr >= lr:
+        raise NbdlError(f"schedule 'cosine({min_lr:g})' would end at {min_lr:g}, not below the learning rate {lr:g}; "
+                        "give a min_lr below it")
+    return min_lr
+
 schedules: Registry[Entry] = Registry("schedule")
 for entry, aliases in (
     (Entry("none", lambda optimizer, epochs: None, help="a constant learning rate"), ("constant",)),
@@ -141,7 +149,7 @@ for entry, aliases in (
             Option("gamma", 0.5, "what each cut multiplies the rate by", low=0, high=1, low_open=True)),
            help="multiply the rate by gamma every step_size epochs"), ()),
     (Entry("cosine", lambda optimizer, epochs, min_lr=0.0:
-           torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(int(epochs), 1), eta_min=min_lr),
+           torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(int(epochs), 1), eta_min=_below(optimizer, min_lr)),
            (Option("min_lr", 0.0, "the rate at the last epoch", low=0),),
            help="from the rate down to min_lr along half a cosine over the fit's epochs"), ()),
     (Entry("plateau", lambda optimizer, epochs, patience=5, factor=0.5:

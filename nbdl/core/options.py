@@ -116,7 +116,7 @@ class Option:
                 raise TypeError("not a pair")
             return tuple(self._in_range(_number(v)) for v in value)
         if self.kind == BOOL:
-            if isinstance(value, (bool, numbers.Integral)) and value in (0, 1):
+            if (isinstance(value, (bool, numbers.Integral)) or getattr(value, "dtype", None) == bool) and value in (0, 1):
                 return bool(value)
             raise TypeError("not a bool")
         if not isinstance(value, str):

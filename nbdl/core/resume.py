@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable
 
+from . import devices
 from .checkpoint import read
 from .config import Config
 from .errors import NbdlError, spelling
@@ -11,12 +12,14 @@ from .state import part
 from .trainer import Run
 
 
-def load(path: str | os.PathLike, data: Any = None, network: Any = None, callbacks: Iterable[Any] = ()) -> Run:
+def load(path: str | os.PathLike, data: Any = None, network: Any = None, callbacks: Iterable[Any] = (),
+         device: str | None = None) -> Run:
     """A run rebuilt from a checkpoint, ready to evaluate, predict or go on training.
 
     ``data`` is needed when the run trained on your own arrays, ``network`` when it trained a
     module of your own (the checkpoint holds their weights, not their code). ``callbacks`` of your
-    own that keep a state (``state_dict``) get it back from the file."""
+    own that keep a state (``state_dict``) get it back from the file. ``device`` loads it onto another
+    device than it trained on (a GPU run on a machine without one: ``device="cpu"``)."""
     values, saved = read(path)
     with part("config"):
         values = dict(values)
@@ -33,6 +36,14 @@ def load(path: str | os.PathLike, data: Any = None, network: Any = None, callbac
                 values[key] = given
                 if key == "data" and not isinstance(given, str):
                     values["data_options"] = {}
+        if device is not None:
+            values["device"] = devices.check(device)
+        try:
+            devices.check(values.get("device", "auto"))
+        except NbdlError:
+            raise NbdlError(f"the run trained on device {values.get('device')!r}, which this machine does not have; "
+                            f"load it with {'--device cpu' if magic else 'nbdl.load(path, device=' + repr('cpu') + ')'}") \
+                from None
         config = Config.from_dict(values)
     run = Run(config, callbacks)
     run.load_state_dict(saved)

@@ -49,7 +49,7 @@ class DivergenceGuard(Callback):
         step = logs["step"]
         if step % self.every and step - self.start > self.every:  # a fit's first steps: each one
             return
-        value = logs["loss"].item()
+        value = logs["loss"].item() + (0.0 if logs.get("penalty") is None else logs["penalty"].item())
         if not math.isfinite(value):
             self.good.restore(run)
             run.halt("diverged", advice(value, run, step, self.good.step, self.at_start))
@@ -57,7 +57,20 @@ class DivergenceGuard(Callback):
         if self.candidate is not None:  # the weights after that step gave finite losses since
             self.good, self.candidate, self.at_start = self.candidate, None, False
         if step - self.good.step >= SNAPSHOT_EVERY:
+            if not finite_state(run.optimizer):  # squares of huge gradients overflowed: steps go nowhere
+                self.good.restore(run)
+                run.halt("diverged", advice(math.inf, run, step, self.good.step, self.at_start, where="the optimizer's "
+                                            "running averages of squared gradients"))
+                return
             self.candidate = Snapshot(run)
+
+
+def finite_state(optimizer: Any) -> bool:
+    """Whether every tensor of the optimizer's per-weight state is finite."""
+    import torch
+
+    return all(torch.isfinite(value).all() for state in optimizer.state.values() for value in state.values()
+               if torch.is_tensor(value) and value.is_floating_point())
 
 
 def suggested_lr(lr: float, default: float) -> float:
@@ -71,18 +84,20 @@ def _short(number: float) -> float:
     return float(f"{number:g}")
 
 
-def advice(value: float, run: Any, failed_step: int, good_step: int, at_start: bool) -> str:
+def advice(value: float, run: Any, failed_step: int, good_step: int, at_start: bool, where: str = "the loss") -> str:
     kind = "NaN" if math.isnan(value) else "infinite"
     lr = run.optimizer.param_groups[0]["lr"]
     optimizer = optimizer_kind(run.config.optimizer)
     suggestion = suggested_lr(lr, optimizer.defaults["lr"])
     hints = [f"a lower learning rate ({spell('lr', _short(lr))} now, try {suggestion:g})"]
+    if at_start and run.config.init != "default":  # blew up before any step went well: the first weights
+        hints.insert(0, f"another initialization ({spell('init', run.config.init)} now, try 'default')")
     if not run.config.standardize:
         hints.append(f"standardized inputs ({spell('standardize')})")
     if run.config.l1 or run.config.l2:
         hints.append(f"smaller {spell('l1')}/{spell('l2')}")
     if optimizer.name != "adam":
         hints.append(f"an adaptive optimizer such as {spell('optimizer', 'adam')}")
-    where = (f"where this fit started (step {good_step})" if at_start else f"step {good_step}, the last good state")
-    return (f"the loss became {kind} at epoch {run.epoch + 1}, step {failed_step}; training stopped and the weights "
-            f"and optimizer state went back to {where}. Try " + ", or ".join(hints))
+    restored = (f"where this fit started (step {good_step})" if at_start else f"step {good_step}, the last good state")
+    return (f"{where} became {kind} at epoch {run.epoch + 1}, step {failed_step}; training stopped and the weights "
+            f"and optimizer state went back to {restored}. Try " + ", or ".join(hints))

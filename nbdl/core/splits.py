@@ -43,14 +43,32 @@ def _indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.n
         return tuple(np.arange(a, b, dtype=np.int64) for a, b in ((0, train_end), (train_end, n - n_test), (n - n_test, n)))
     groups = ([np.flatnonzero(dataset.y == c) for c in np.unique(dataset.y)]
               if dataset.task == CLASSIFICATION and dataset.y.ndim == 1 else [np.arange(len(dataset))])
+    sizes = np.array([len(g) for g in groups])
+    tests = _shares(sizes, test, room=sizes - 1)          # every class keeps a sample to train on
+    vals = _shares(sizes, val, room=sizes - tests - 1)
     parts: list[list[np.ndarray]] = [[], [], []]
-    for group in groups:
+    for group, n_test, n_val in zip(groups, tests, vals):
         group = rng.permutation(group)
-        n_test, n_val = int(round(test * len(group))), int(round(val * len(group)))
         parts[2].append(group[:n_test])
         parts[1].append(group[n_test:n_test + n_val])
         parts[0].append(group[n_test + n_val:])
     return tuple(rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
+
+
+def _shares(sizes: np.ndarray, fraction: float, room: np.ndarray) -> np.ndarray:
+    """How many of each class go to a part holding ``fraction`` of all samples: each class's share
+    rounded down, then one more for the classes with the largest remainders until the part holds
+    its share of the whole (many small classes would otherwise each round to none)."""
+    exact = sizes * fraction
+    counts = np.minimum(np.floor(exact + 1e-9).astype(int), np.maximum(room, 0))
+    missing = int(round(fraction * sizes.sum())) - int(counts.sum())
+    for i in np.argsort(-(exact - counts), kind="stable"):
+        if missing <= 0:
+            break
+        if counts[i] < room[i]:
+            counts[i] += 1
+            missing -= 1
+    return counts
 
 
 class Splits:

@@ -52,7 +52,8 @@ def of_run(run: Any) -> dict[str, Any]:
                        "device": run.device.type},
         "history": run.history.to_lists(),
         "progress": {"epoch": run.epoch, "global_step": run.global_step, "target_epoch": run.target_epoch,
-                     "best_epoch": run.best_epoch, "status": run.status, "stop_reason": run.stop_reason},
+                     "best_epoch": run.best_epoch, "status": run.status, "stop_reason": run.stop_reason,
+                     "run": run.id},
         "callbacks": {key: s for key, c in keyed(run.callbacks) if (s := c.state_dict()) is not None},
         "data": {"fingerprint": fingerprint(run.dataset), "split": split_fingerprint(run.data),
                  "samples": len(run.dataset), "shape": list(run.dataset.sample_shape)},
@@ -72,10 +73,13 @@ def keyed(callbacks: list[Any]) -> list[tuple[str, Any]]:
 
 
 def split_fingerprint(splits: Any) -> str:
-    """A short digest of which samples are in the training, validation and test parts."""
+    """A short digest of which samples are in the training, validation and test parts, and of how
+    they are standardized."""
     digest = hashlib.blake2b(digest_size=12)
     for name in ("train", "val", "test"):
         digest.update(np.ascontiguousarray(splits.indices[name]).tobytes() + b"|")
+    for scale in (splits.mean, splits.std, splits.y_mean, splits.y_std):  # how the samples are standardized
+        digest.update(b"-" if scale is None else np.ascontiguousarray(scale, dtype=np.float64).tobytes())
     return digest.hexdigest()
 
 
@@ -127,6 +131,8 @@ def restore_run(run: Any, saved: Any) -> None:
     run.target_epoch = max(progress["target_epoch"], run.epoch)
     run.status = "ready" if progress["status"] == "running" else progress["status"]
     run.stop_reason = progress["stop_reason"]
+    if isinstance(progress.get("run"), str) and progress["run"].isalnum():
+        run.id = progress["run"]
     callbacks = saved.get("callbacks") or {}
     for key, callback in keyed(run.callbacks):
         if key in callbacks:
@@ -143,8 +149,9 @@ def check_data(run: Any, saved: Any) -> None:
                         f"{tuple(saved.get('shape') or ())}) than given now ({len(run.dataset)} samples of shape "
                         f"{run.dataset.sample_shape}); give the data it trained on")
     if saved.get("split") != split_fingerprint(run.data):
-        raise NbdlError("the data would be split otherwise than when the run trained (another val_split, "
-                        "test_split or seed), so its validation and test parts would hold samples it trained on")
+        raise NbdlError("the data would be split or standardized otherwise than when the run trained (another "
+                        "val_split, test_split, seed or standardize), so its validation and test figures would not "
+                        "be those of the data it trained on")
 
 
 def check_progress(saved: Any) -> dict[str, Any]:

@@ -19,6 +19,13 @@ OPTIMIZER_STATE = {
     torch.optim.Adagrad: {"step", "sum"},
     torch.optim.RMSprop: {"step", "square_avg", "momentum_buffer", "grad_avg"},
 }
+# What each torch optimizer must have for a weight once it has state for it (the rest may come later).
+REQUIRED_STATE = {
+    torch.optim.Adam: {"step", "exp_avg", "exp_avg_sq"},
+    torch.optim.AdamW: {"step", "exp_avg", "exp_avg_sq"},
+    torch.optim.Adagrad: {"step", "sum"},
+    torch.optim.RMSprop: {"step", "square_avg"},
+}
 # Per-parameter state that is a running mean of squares (or a sum of them): never negative.
 NONNEGATIVE_STATE = {"exp_avg_sq", "max_exp_avg_sq", "sum", "square_avg"}
 # Model buffers that are variances: never negative.
@@ -99,6 +106,9 @@ def check_optimizer(optimizer: torch.optim.Optimizer, saved: Any) -> dict[str, A
                 raise NbdlError(f"it has {name!r} for weight {index}; {type(optimizer).__name__} keeps "
                                 f"{', '.join(sorted(allowed))}")
             state[name] = _state_value(name, value, param, f"{name!r} of weight {index}", optimizer)
+        lacking = sorted(REQUIRED_STATE.get(type(optimizer), set()) - set(state))
+        if lacking:
+            raise NbdlError(f"its state for weight {index} lacks {', '.join(lacking)}")
         restored[int(index)] = state
     if restored and len(restored) != len(params):
         raise NbdlError(f"it has state for {len(restored)} of the optimizer's {len(params)} weights")

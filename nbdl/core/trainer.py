@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import uuid
 import warnings
 from typing import Any, Callable, Iterable, Iterator
 
@@ -69,6 +70,7 @@ class Run(Results):
         self.augmenter = (Augmenter(config.augment, self.dataset.sample_shape, config.seed, self.device)
                           if config.augment else None)
         self.history = History()
+        self.id = uuid.uuid4().hex  # which run this is, kept in its checkpoints
         self.global_step = 0       # completed optimizer steps
         self.target_epoch = config.epochs  # where the current (or last) fit ends
         self.best_epoch: int | None = None
@@ -105,8 +107,9 @@ class Run(Results):
     @history.setter
     def history(self, value: Any) -> None:
         if not isinstance(value, History):
-            if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-                raise NbdlError("a run's history maps figure names to lists of numbers, one per epoch")
+            if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()) \
+                    or len({len(v) for v in value.values()}) > 1:
+                raise NbdlError("a run's history maps figure names to lists of numbers, one per epoch (all as long)")
             value = History(value)
         self._history = value
 
@@ -207,7 +210,8 @@ class Run(Results):
         losses, predictions = [], []
         penalty_sum = None  # a penalty switched on mid-epoch counts from its first batch
         classify = self.dataset.task == CLASSIFICATION
-        self.model.train()
+        with self.lock:  # not while another thread evaluates in eval mode (its dropout would draw)
+            self.model.train()
         for start, stop in self.batches:
             if not control.wait_for_batch():
                 self.halt("stopped", control.reason)
@@ -219,7 +223,7 @@ class Run(Results):
                 penalty_sum = penalty * (stop - start) + (0 if penalty_sum is None else penalty_sum)
             if classify:
                 predictions.append(self.loss.predict(logits))
-            logs = {"step": self.global_step, "loss": loss, "size": stop - start}
+            logs = {"step": self.global_step, "loss": loss, "penalty": penalty, "size": stop - start}
             for c in listeners:
                 c.on_batch_end(self, logs)
             if self.stop_training:

@@ -20,6 +20,8 @@ def blocks(model: nn.Module, which: Iterable[int | str] | str | int | None = Non
         which = ["body"]
     elif isinstance(which, (int, str)) and not isinstance(which, bool):
         which = [w.strip() for w in str(which).split(",") if w.strip()]
+        if not which:
+            raise NbdlError("name at least one block to freeze: block numbers such as 0,1, 'body', or module names")
     elif not isinstance(which, (list, tuple, range)) or not all(isinstance(w, (int, str)) for w in which):
         raise NbdlError(f"name the blocks to freeze with block numbers, 'body', or module names, got {which!r}")
     named = dict(model.named_modules())

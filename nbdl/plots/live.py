@@ -31,6 +31,7 @@ class LivePlot(Callback):
         self.figure: TrainingFigure | None = None
         self.seconds = 0.0  # spent plotting, over all fits
         self.renders = 0
+        self.error: Exception | None = None  # why the plot stopped, if it did
         self._next = 0.0
 
     def on_fit_start(self, run):
@@ -62,6 +63,16 @@ class LivePlot(Callback):
             self.render(run, final=True)
 
     def render(self, run, final: bool = False) -> None:
+        """Draw the run's picture now. A picture that cannot be drawn never stops training: the
+        plot stops, and ``error`` says why."""
+        if self.error is not None:
+            return
+        try:
+            self._render(run, final)
+        except Exception as error:  # noqa: BLE001 - a view's fault must not cost the run
+            self.error = error
+
+    def _render(self, run, final: bool) -> None:
         started = time.monotonic()
         if self.figure is None:
             self.figure = self._make_figure(run)

@@ -30,7 +30,9 @@ def _nice_ceiling(value: float) -> float:
     """The next of 1, 2, 5 x 10^k at or above ``value``."""
     if not math.isfinite(value) or value <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
+    if value > 1e300:  # a loss on its way to infinity: draw it, not a round number beyond floats
+        return value
+    power = 10.0 ** math.floor(math.log10(value))
     return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 

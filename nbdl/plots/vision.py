@@ -56,6 +56,8 @@ def augmented_figure(originals: np.ndarray, versions: list[np.ndarray]) -> Figur
     if not isinstance(versions, list):
         raise NbdlError("versions must be a list of image arrays, as augmented_samples(run) gives")
     rows = [originals, *(array(v, "an augmented version", (3, 4)) for v in versions)]
+    if any(len(row) != len(originals) for row in rows):
+        raise NbdlError(f"each augmented version must hold as many images as the originals ({len(originals)})")
     columns = len(originals)
     figure, _ = new_figure(columns * 0.8, len(rows) * 0.8 + 0.3)
     figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / (len(rows) * 0.8 + 0.3),

@@ -31,6 +31,7 @@ TEMPLATES = {
     "CNN": ("digits_images", "conv 16 3 relu padding=same\nmaxpool 2\nconv 32 3 relu padding=same\nmaxpool 2\n"
                              "flatten\ndense 64 relu\ndense 10 softmax"),
     "RNN": ("sunspots", "lstm 32\ndense 1"),
+    "Text": ("text", "embedding 100 16\nlstm 64 sequences\ndense 100 softmax"),
 }
 
 
@@ -241,9 +242,15 @@ class Dashboard:
         if record is None:
             return ""
         try:
-            as_spec(self.config.network).shapes(record.shape(record.settle(self.config.data_options)))
+            spec = as_spec(self.config.network)
+            spec.shapes(record.shape(record.settle(self.config.data_options)))
+            if record.tokens and not any(layer.type == "embedding" for layer in spec.layers):
+                raise NbdlError("its samples are token codes, which need an 'embedding VOCABULARY DIMENSIONS' layer "
+                                "after the input")
         except NbdlError as error:
-            return f"the network does not fit {record.name}: {error}"
+            advice = next((f"; start from the {name} template" for name, (data, _) in TEMPLATES.items()
+                           if data == record.name), "")
+            return f"the network does not fit {record.name}: {error}{advice}"
         return ""
 
     def _template_chosen(self, change: dict) -> None:
@@ -291,6 +298,9 @@ class Dashboard:
             self._say(error_box(f"training failed: {type(self.error).__name__}: {self.error}"))
         elif self.run.status == "diverged":
             self._say(error_box(self.run.stop_reason))
+        elif self.plot.error is not None:
+            self._say(error_box(f"the live picture stopped ({type(self.plot.error).__name__}: {self.plot.error}); "
+                                "training went on"))
         self._refresh()
 
     def _new_view(self) -> None:
@@ -327,7 +337,9 @@ class Dashboard:
         self.status.value = f"<b>{state}</b>{where}{reason}"
 
     def close(self) -> None:
-        """Stop training, unhook every observer and close every widget."""
+        """Stop training, unhook every observer and close every widget (once; again does nothing)."""
+        if self.closed:
+            return
         self.closed = True
         self.stop()
         self.actions.close()

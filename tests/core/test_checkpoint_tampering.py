@@ -217,8 +217,10 @@ def test_a_state_a_file_cannot_hold_warns_and_training_goes_on(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     (lambda c, s: _opt(s).__setitem__("exp_avg", None), r"'exp_avg' of weight 0 is missing \(None\)"),
-    (lambda c, s: c.__setitem__("val_split", 0.3), r"the data would be split otherwise than when the run trained"),
+    (lambda c, s: c.__setitem__("val_split", 0.3), r"the data would be split or standardized otherwise than when the run trained"),
     (lambda c, s: c.__setitem__("seed", 9), r"the run trained on other data|split otherwise"),
+    (lambda c, s: c.__setitem__("standardize", False), r"split or standardized otherwise"),
+    (lambda c, s: _opt(s).pop("exp_avg"), r"its state for weight 0 lacks exp_avg"),
 ])
 def test_a_state_that_would_fail_later_or_mix_the_splits_is_refused(tmp_path, saved, change, message):
     path = _tampered(tmp_path, saved, change)

@@ -212,3 +212,128 @@ def test_numbers_in_text_read_back_exactly():
     _, args = cli.parse(train_command(config)[len("%nbdl "):])
     assert cli.config_settings(args) == {"lr": 1 / 3, "val_split": 1 / 7}
     assert cli.given_data_options(args, "moons") == {"noise": 1 / 9}
+
+
+ROUND3 = {
+    "a size beyond torch's": (lambda r: nbdl.build("input 99999999999999999999\ndense 2 softmax"),
+                              r"line 2: cannot make 'dense 2 softmax' for input shape 99999999999999999999"),
+    "data options not named by words": (lambda r: nbdl.Run(nbdl.Config(network=NET, data="moons", data_options={1: 2})),
+                                        r"data_options must be a dict of options by name"),
+    "a path with a null byte": (lambda r: r.save("/tmp/x\x00y.st"), r"the path of a checkpoint must be text"),
+    "a figure too large for a float": (lambda r: r.fit(1, callbacks=[lambda run, logs: logs.__setitem__("big", 10**400)]),
+                                       r"the figure 'big' is too large for a float"),
+    "a callback order of words": (lambda r: r.fit(1, callbacks=[type("Odd", (nbdl.Callback,), {"order": "x"})()]),
+                                  r"a callback's order is a number .* got 'x' in Odd"),
+    "a summary of nothing": (lambda r: diagnostics.summary(None), r"summary takes an nbdl network"),
+    "a temperature too low": (lambda r: diagnostics.TEMPERATURE.check(1e-300), r"temperature must be a number in \[0.01"),
+    "augmented rows of other lengths": (lambda r: __import__("nbdl.plots.vision").plots.vision.augmented_figure(
+        np.zeros((2, 1, 8, 8)), [np.zeros((3, 1, 8, 8))]), r"each augmented version must hold as many images"),
+    "a spiral of fewer samples than classes": (lambda r: nbdl.data.load("spiral", n=10, classes=20),
+                                               r"n 10 is fewer samples than classes 20"),
+    "a cosine ending above the rate": (lambda r: nbdl.Run(nbdl.Config(network=NET, data="moons", schedule="cosine(1e9)")),
+                                       r"schedule 'cosine\(1e\+09\)' would end at 1e\+09, not below the learning rate"),
+    "options for a Dataset": (lambda r: nbdl.train(NET, data=nbdl.data.load("moons"), data_options={"n": 5}),
+                              r"n are options of a data set by name; a Dataset is used as it is"),
+    "class names of the wrong count": (lambda r: nbdl.data.from_arrays(X, Y, class_names=["a"]),
+                                       r"class_names must name each of the 2 classes"),
+    "feature names of the wrong count": (lambda r: nbdl.data.from_arrays(X, Y, feature_names=5),
+                                         r"feature_names must name each of the 2 features"),
+    "a freeze naming nothing": (lambda r: nbdl.train(NET, data=(X, Y), freeze=" , "), r"name at least one block"),
+    "a history of uneven lists": (lambda r: setattr(r, "history", {"a": [1.0], "b": [1.0, 2.0]}),
+                                  r"one per epoch \(all as long\)"),
+    "a penalty beyond reason": (lambda r: nbdl.Run(nbdl.Config(network=NET, data="moons", l1=1e30)),
+                                r"l1 must be a number in \[0, 1e\+06\]"),
+    "a DataFrame with two columns of one name": (lambda r: nbdl.train(NET, data=pd.DataFrame(
+        [[1.0, 0, 1], [2.0, 1, 0]], columns=["a", "t", "t"]), data_options={"target": "t"}),
+        r"the DataFrame has columns named alike: t"),
+}
+
+
+@pytest.mark.parametrize("case", ROUND3)
+def test_a_third_round_of_entry_points(run, case):
+    attempt, message = ROUND3[case]
+    with pytest.raises(nbdl.NbdlError, match=message):
+        attempt(run)
+
+
+def test_many_classes_still_get_their_share_of_validation_and_test():
+    sizes = nbdl.Run(nbdl.Config(network="input 2\ndense 20 softmax", data="blobs",
+                                 data_options={"n": 60, "classes": 20})).split_sizes
+    assert sizes == {"train": 36, "val": 12, "test": 12}
+
+
+def test_numpy_booleans_are_booleans():
+    assert nbdl.Config(network=NET, data="moons", standardize=np.bool_(False)).validate().standardize is False
+
+
+def test_the_optimizers_state_overflowing_is_a_divergence():
+    class Overflow(nbdl.Callback):
+        def on_batch_end(self, run, logs):
+            if logs["step"] == 10:
+                next(iter(run.optimizer.state.values()))["exp_avg_sq"].fill_(float("inf"))
+
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=30, batch_size=4), callbacks=[Overflow()])
+    with pytest.warns(nbdl.DivergenceWarning, match="the optimizer's running averages of squared gradients became"):
+        run.fit()
+    assert run.status == "diverged" and all(torch.isfinite(p).all() for p in run.model.parameters())
+
+
+def test_a_live_plot_never_fails_a_run():
+    from nbdl.plots.live import LivePlot
+
+    plot = LivePlot(lambda png: None)
+    run = nbdl.Run(nbdl.Config(network="input 10\ndense 4 relu\ndense 1", data="diabetes", data_options={"n": 60},
+                               optimizer="sgd", lr=1e8, epochs=3))
+    with pytest.warns(nbdl.DivergenceWarning):
+        run.fit(callbacks=[plot])
+    assert run.status == "diverged" and plot.error is None and plot.renders >= 1
+
+    class Broken(LivePlot):
+        def _make_figure(self, run):
+            raise RuntimeError("no canvas")
+
+    broken = Broken(lambda png: None)
+    assert nbdl.train(NET, data="moons", epochs=2, callbacks=[broken]).status == "finished"
+    assert isinstance(broken.error, RuntimeError)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a machine with CUDA can load a CUDA run")
+def test_a_run_trained_on_a_gpu_loads_on_a_cpu_when_asked(tmp_path):
+    run = nbdl.train(NET, data="moons", epochs=1)
+    config = dict(run.config.to_dict(), device="cuda")
+    path = checkpoint.write(tmp_path / "gpu.safetensors", json.loads(json.dumps(config)), run.state_dict())
+    with pytest.raises(nbdl.NbdlError, match=r"trained on device 'cuda', which this machine does not have; load it "
+                                             r"with nbdl.load\(path, device='cpu'\)"):
+        nbdl.load(path)
+    assert nbdl.load(path, device="cpu").epoch == 1
+
+
+def test_a_registered_layer_whose_module_disagrees_with_its_shape_is_named(tmp_path):
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from nbdl.core import layers
+
+    @dataclass
+    class Widen(nbdl.Layer):
+        type: ClassVar[str] = "widen"
+        help: ClassVar[str] = "declares the same width but doubles it"
+        example: ClassVar[str] = "widen"
+
+        def build(self, shape):
+            return torch.nn.Linear(shape[0], 2 * shape[0])
+
+    nbdl.register_layer(Widen)
+    try:
+        with pytest.raises(nbdl.NbdlError, match=r"layer 'widen' declares an output of shape \(2,\) but its module "
+                                                 r"gives \(4,\)"):
+            nbdl.Run(nbdl.Config(network="input 2\nwiden\ndense 2 softmax", data="moons"))
+    finally:
+        layers.registry.remove("widen")
+
+
+def test_a_registered_optimizer_must_take_the_trainers_steps():
+    for cls in (torch.optim.LBFGS, torch.optim.SparseAdam):
+        with pytest.raises(nbdl.NbdlError, match=r"cannot take the trainer's steps"):
+            nbdl.register_optimizer(nbdl.OptimizerKind("odd", cls, {"lr": 0.1}))
+    assert "odd" not in nbdl.core.optimizers.registry

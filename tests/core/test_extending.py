@@ -61,6 +61,7 @@ def test_a_bad_data_set_declaration_is_refused_at_once(clean, changes, message):
     (dict(shape=lambda options: (4,)), r"declares regression samples of shape \(4,\) .* but its load function made "
                                         r"regression samples of shape \(3,\)"),
     (dict(task="classification", width=lambda options: 2), r"declares classification samples"),
+    (dict(samples=lambda options: "many"), r"its samples function must give a number of samples"),
 ])
 def test_a_loader_that_breaks_its_declaration_is_named(clean, changes, message):
     nbdl.data.register(_record(**changes))

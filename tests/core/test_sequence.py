@@ -33,8 +33,8 @@ def test_last_step_outputs_are_what_the_torch_layers_give():
     ("input seq 2\ndense 1", "adding", r"the network predicts at every step of the sequence but the data has one "
                                        r"target per sample; predict from the last step"),
     ("input tokens\nembedding 100 8\nlstm 16\ndense 100 softmax", "text",
-     r"the data has a target at every step but the network predicts one value per sample; end the recurrent "
-     r"layers with 'sequences'"),
+     r"the data has a target for every step of each sample .* but the network predicts one value per sample; for "
+     r"sequences, end the recurrent layers with 'sequences'"),
     ("input 2\nlstm 8\ndense 2 softmax", "moons", r"line 2: 'lstm 8' works on sequences \(steps x features\) but gets shape 2"),
     ("input seq 2\nlstm 8 twoway\ndense 1", "adding", r"write 'lstm UNITS \[layers=N\] \[bidirectional\] \[sequences\]'.*got 'twoway'"),
 ])

@@ -374,3 +374,23 @@ def test_flags_that_would_be_ignored_are_refused(kernel, tmp_path):
     assert kernel.run(f"%nbdl train net --data moons --epochs 1 --checkpoint {folder} --no-plot").status == "ok"
     result = kernel.run(f"%nbdl train net --data circles --epochs 1 --checkpoint {folder} --no-plot")
     assert result.status == "error" and "already holds a run's checkpoint; add --resume" in result.text
+
+
+def test_a_checkpoint_folder_belongs_to_one_run(kernel, tmp_path):
+    kernel.run(NET)
+    a, b = tmp_path / "a", tmp_path / "b"
+    kernel.run(f"%nbdl train net --data moons --epochs 1 --checkpoint {a} --as run_a --no-plot")
+    kernel.run(f"%nbdl train net --data circles --epochs 1 --checkpoint {b} --as run_b --no-plot")
+    result = kernel.run(f"%nbdl train run_a --epochs 1 --checkpoint {b} --no-plot")
+    assert result.status == "error" and "holds another run's checkpoint" in result.text
+    assert kernel.run(f"%nbdl train run_a --epochs 1 --checkpoint {a} --no-plot").status == "ok"  # its own folder
+    assert kernel.value(f"__import__('nbdl').load(r'{b}/checkpoint.safetensors').dataset.name") == "circles"
+
+
+def test_the_dashboards_data_flags_apply_to_its_default_data(kernel):
+    result = kernel.run("%nbdl dashboard --n 100 --as panel_n")
+    assert result.status == "ok", result.text
+    assert kernel.value("panel_n.config.data_options") == {"n": 100}
+    bad = kernel.run("%nbdl dashboard --noise abc")
+    assert bad.status == "error" and "--noise must be a number" in bad.text
+    kernel.run("panel_n.close()")

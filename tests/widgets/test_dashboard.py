@@ -401,3 +401,14 @@ def test_nothing_to_train_and_a_network_that_does_not_fit_are_said_at_once():
         assert "the network does not fit digits_images" in d.message.value and "lstm 32" in d.message.value
     finally:
         d.close()
+
+
+def test_closing_twice_and_the_text_data_set():
+    d = Dashboard()
+    d.data_choice.value = "text"
+    assert "token codes, which need an &#x27;embedding" in d.message.value and "Text template" in d.message.value
+    d.template.value = "Text"
+    assert d.config.network.to_text().splitlines()[:2] == ["input tokens", "embedding 100 16"]
+    assert d.message.value == ""
+    d.close()
+    d.close()  # a second close does nothing
