@@ -206,6 +206,9 @@ def config_settings(args: argparse.Namespace) -> dict[str, Any]:
     given, settings, problems = vars(args), {}, []
     for s in SETTINGS:
         if s.name in given and s.name != "data":
+            if isinstance(given[s.name], str) and not given[s.name].strip():
+                problems.append(f"{s.flag} needs a value: {s.describe()}")
+                continue
             try:
                 settings[s.name] = s.parse(given[s.name])
             except NbdlError as error:
@@ -229,6 +232,9 @@ def given_data_options(args: argparse.Namespace, data: Any) -> dict[str, Any]:
         own = {o.name: o for o in datasets.USER_OPTIONS}
     options, problems = {}, []
     for name, text in given.items():
+        if isinstance(text, str) and not text.strip():
+            problems.append(f"--{name.replace('_', '-')} needs a value")
+            continue
         try:
             options[name] = own[name].parse(text, subject="--" + name.replace("_", "-")) if name in own else text
         except NbdlError as error:

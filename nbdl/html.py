@@ -70,6 +70,7 @@ class Progress(Callback):
     and always at the end of the fit (naming how it ended when it did not finish)."""
 
     order = VIEW
+    adds_figures = False
 
     def __init__(self, show, interval: float = 0.25):
         self.show, self.interval = show, interval

@@ -139,6 +139,8 @@ def output_width(model: nn.Module, sample: torch.Tensor) -> int:
     if not torch.is_tensor(out) or out.dim() != 2:
         shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
         raise NbdlError(f"the model must return a tensor (batch, outputs), got {shape}")
+    if not out.is_floating_point() or out.dtype != torch.float32:
+        raise NbdlError(f"the model must return float32 outputs (the data are float32), got {out.dtype}")
     return out.shape[1]
 
 

@@ -26,13 +26,16 @@ from .errors import NbdlError, spell
 from .state_checks import NONNEGATIVE_BUFFERS, plausible
 
 # Where built-in callbacks sit in the order; a user's callback is at USER unless it says otherwise.
-GUARD, SCORING, CLOCK, SCHEDULE, STOPPING, USER, SAVING, VIEW = 0, 10, 20, 30, 40, 50, 80, 90
+GUARD, SCORING, CLOCK, SCHEDULE, USER, STOPPING, SAVING, VIEW = 0, 10, 20, 30, 50, 60, 80, 90
 
 
 class Callback:
     """Override the hooks you need; each does nothing by default."""
 
     order: int = USER
+    # Whether it may add figures of its own to the history (``Run.logged_figures`` lists the
+    # built-in ones); early stopping can only watch a figure something logs.
+    adds_figures: bool = True
 
     def on_fit_start(self, run: Any) -> None: ...
     def on_epoch_start(self, run: Any) -> None: ...
@@ -65,6 +68,8 @@ class FunctionCallback(Callback):
 
 
 def as_callback(callback: Callback | Callable) -> Callback:
+    if isinstance(callback, type):
+        raise NbdlError(f"give a callback object, not its class: {callback.__name__}(...)")
     if isinstance(callback, Callback):
         if isinstance(callback.order, bool) or not isinstance(callback.order, (int, float)):
             raise NbdlError(f"a callback's order is a number (built-in ones run at 0 to 90), got {callback.order!r} in "
@@ -105,6 +110,7 @@ class Scoring(Callback):
     ``val_mse`` and ``val_mae`` in the target's units (regression)."""
 
     order = SCORING
+    adds_figures = False
 
     def __init__(self) -> None:
         self.seconds = 0.0  # spent scoring, over all fits
@@ -121,6 +127,7 @@ class Clock(Callback):
     """Logs the learning rate the epoch used (``lr``) and its wall time in seconds (``time``)."""
 
     order = CLOCK
+    adds_figures = False
 
     def on_epoch_start(self, run):
         self.started = time.perf_counter()
@@ -134,6 +141,7 @@ class ScheduleStep(Callback):
     """Steps the learning-rate schedule once per epoch (``plateau`` watches the validation loss)."""
 
     order = SCHEDULE
+    adds_figures = False
 
     def on_epoch_end(self, run, logs):
         scheduler = run.scheduler
@@ -150,6 +158,7 @@ class EarlyStopping(Callback):
     model gets back the weights of its best epoch when the fit ends."""
 
     order = STOPPING
+    adds_figures = False
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True):
@@ -175,6 +184,9 @@ class EarlyStopping(Callback):
 
     def on_fit_start(self, run):
         self.wait = 0
+        if self.monitor not in run.logged_figures() and not any(c.adds_figures for c in run.listening):
+            raise NbdlError(f"early stopping watches {spell('monitor')} {self.monitor!r}, which this run does not "
+                            f"log; it logs: {', '.join(sorted(run.logged_figures() - {'epoch'}))}")
 
     def on_epoch_end(self, run, logs):
         if self.monitor not in logs:

@@ -160,7 +160,10 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
         raise NbdlError(f"{path} is an nbdl checkpoint of version {metadata.get('version')!r}; this nbdl reads "
                         f"version {VERSION}")
     config = _json(metadata, "config", path)
-    state = _unflatten(_json(metadata, "state", path), tensors)
+    try:
+        state = _unflatten(_json(metadata, "state", path), tensors)
+    except RecursionError:
+        raise NbdlError(f"{path}: the checkpoint's state is damaged (nested too deeply)") from None
     if not isinstance(config, dict) or not isinstance(state, dict):
         raise NbdlError(f"{path}: the checkpoint's config and state must be JSON objects")
     return config, state
@@ -189,6 +192,7 @@ class Checkpoint(Callback):
     ends (finished, stopped or interrupted). A failed write warns and training goes on."""
 
     order = SAVING
+    adds_figures = False
 
     def __init__(self, directory: str | os.PathLike, every: int = 1):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:

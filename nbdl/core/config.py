@@ -217,6 +217,8 @@ class Config:
         if isinstance(values.get("network"), dict):
             values["network"] = NetworkSpec.from_dict(values["network"])
         config = cls().replace(**values)
+        if not isinstance(config.data_options, dict) or not all(isinstance(k, str) for k in config.data_options):
+            raise NbdlError(f"data_options must be a dict of options by name, got {config.data_options!r:.60}")
         by_name = {s.name: s for s in SETTINGS}
         checked = {k: by_name[k].check(v) for k, v in values.items() if by_name[k].kind != OBJECT}
         return config.replace(**checked)

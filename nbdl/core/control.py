@@ -65,10 +65,12 @@ class Control:
             self._plain = False
 
     def reset(self) -> None:
-        """Clear a stop request (a new fit starts), keeping a pause or a single step in force."""
+        """A new fit starts: clear a stop request and a pause left from before, keeping steps asked
+        for (``step()`` before a fit runs that many batches, then pauses)."""
         with self._lock:
             self._stop, self.reason = False, None
-            self._plain = self._go.is_set() and self._steps_left is None
+            self._go.set()
+            self._plain = self._steps_left is None
 
     def wait_for_batch(self) -> bool:
         """Block while paused; True when the next batch may run, False when a stop was requested."""

@@ -71,8 +71,9 @@ def select(data: Dataset, classes: list[int] | None = None, per_class: int | Non
     if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
         raise NbdlError(f"classes must be a list of class numbers 0..{data.n_classes - 1}, got {classes!r}")
     classes = [whole.check(c, subject=f"a class of {data.name!r}") for c in given]
-    if not classes or len(set(classes)) != len(classes):
-        raise NbdlError(f"classes must name different classes among 0..{data.n_classes - 1}, got {given!r}")
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise NbdlError(f"classes must name at least 2 different classes among 0..{data.n_classes - 1} (a "
+                        f"classifier needs two to tell apart), got {given!r}")
     if per_class is not None:
         per_class = Option(kind=INT, low=1).check(per_class, subject="per_class")
     rng = np.random.default_rng(Option(kind=INT, low=0, high=2**32 - 1).check(seed, subject="seed"))
@@ -172,6 +173,10 @@ def _class_labels(y: np.ndarray, n_classes: int | None, class_names: list[str] |
             )
     elif y.dtype.kind not in "iu":
         raise NbdlError(f"class labels must be integers or strings, got dtype {y.dtype}")
+    if y.dtype.kind == "u" and y.size and y.max() >= MAX_CLASSES:  # before int64 wraps it
+        raise NbdlError(f"class label {int(y.max())} at row {_row(y, np.argmax(y))} would need a network with "
+                        f"{int(y.max()) + 1:,} outputs; labels are class numbers 0..K-1: encode them first, for "
+                        "example with np.unique(y, return_inverse=True)[1]")
     y = y.astype(np.int64)
     if y.max() >= MAX_CLASSES:
         raise NbdlError(f"class label {int(y.max())} at row {_row(y, np.argmax(y))} would need a network with "
@@ -203,6 +208,8 @@ def from_arrays(X: Any, y: Any, task: str | None = None, name: str = "arrays", n
 
     ``task`` is taken from ``y`` when not given: integer, boolean or string targets are classes,
     floating-point targets are regression."""
+    if options is not None and not isinstance(options, dict):
+        raise NbdlError(f"options must be a dict of the data set's options by name, got {options!r:.60}")
     X, y = to_numpy(X, "X"), to_numpy(y, "y")
     explicit = task is not None
     if n_classes is not None:

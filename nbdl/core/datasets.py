@@ -43,6 +43,9 @@ class DataSet:
 
     def settle(self, given: dict[str, Any]) -> dict[str, Any]:
         """Every option's value: the given ones checked, the rest at this data set's defaults."""
+        if not isinstance(given, dict) or not all(isinstance(k, str) for k in given):
+            raise NbdlError(f"the options of data set {self.name!r} are a dict by name, such as {{'n': 200}}, "
+                            f"got {given!r:.60}")
         own = {opt.name: opt for opt in self.options}
         extra = sorted(set(given) - set(own))
         if extra:
@@ -90,6 +93,9 @@ def load(name: str, seed: int = 0, **options: Any) -> Dataset:
         raise NbdlError(f"data set {record.name!r} declares {declared[0]} samples of shape {declared[1]} with "
                         f"{declared[2]} output(s), but its load function made {made[0]} samples of shape {made[1]} "
                         f"with {made[2]}; correct the declaration or the loader")
+    if record.tokens and (data.X.min() < 0 or not np.equal(np.mod(data.X, 1), 0).all()):
+        raise NbdlError(f"data set {record.name!r} declares token codes, but its load function made samples that "
+                        "are not whole numbers >= 0")
     data.name, data.options, data.ordered, data.tokens = record.name, values, record.ordered, record.tokens
     return data
 

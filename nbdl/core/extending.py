@@ -91,8 +91,10 @@ def register_layer(cls: type[Layer] | None = None, *, replace: bool = False) -> 
         return lambda given: register_layer(given, replace=replace)
     if not (isinstance(cls, type) and issubclass(cls, Layer) and dataclasses.is_dataclass(cls)):
         raise NbdlError(f"a layer type is a @dataclass subclass of nbdl.Layer, got {cls!r}")
-    if not isinstance(cls.type, str) or not cls.type:
-        raise NbdlError(f"layer class {cls.__name__} needs a type: the word that starts its line, such as 'clip'")
+    if not isinstance(cls.type, str) or not cls.type or not cls.type.replace("_", "a").isalnum() \
+            or not cls.type[0].isalpha():
+        raise NbdlError(f"layer class {cls.__name__} needs a type: one word that starts its line, such as 'clip', got "
+                        f"{getattr(cls, 'type', None)!r}")
     for opt in cls.options():
         if not opt.required and (opt.default is not None or not opt.optional):
             opt.check(opt.default, subject=f"layer '{cls.type}' default {opt.name}")

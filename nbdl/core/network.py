@@ -170,11 +170,15 @@ class NetworkSpec:
     @staticmethod
     def _make(layer: Layer, shape: Shape) -> nn.Module:
         try:
-            return layer.build(shape)
+            module = layer.build(shape)
         except (RuntimeError, MemoryError, TypeError, OverflowError, ValueError) as error:  # sizes beyond torch's
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise NbdlError(f"{_where(layer)}cannot make '{layer.to_text()}' for input shape "
                             f"{shape_text(shape)}: {message}") from None
+        if not isinstance(module, nn.Module):
+            raise NbdlError(f"{_where(layer)}layer '{layer.type}': its build() must return a torch.nn.Module, got "
+                            f"{type(module).__name__}")
+        return module
 
     def _start_shape(self, input_shape: Shape | None) -> Shape:
         own = self.input_shape

@@ -75,6 +75,8 @@ class Registry(Generic[R]):
     def add(self, name: str, record: R, aliases: tuple[str, ...] = (), replace: bool = False) -> R:
         """Register ``record`` under ``name`` (and its aliases); returns the record. A name already
         taken is refused unless ``replace=True`` (a built-in is never silently overridden)."""
+        if not isinstance(replace, bool):
+            raise NbdlError(f"replace must be True or False, got {replace!r}")
         if isinstance(aliases, str) or not all(isinstance(a, str) for a in aliases):
             raise NbdlError(f"aliases of {self.kind} {name!r} must be a list of names, got {aliases!r}")
         for text in (name, *aliases):

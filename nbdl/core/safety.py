@@ -35,6 +35,7 @@ class DivergenceGuard(Callback):
     the run halts as ``diverged`` with advice."""
 
     order = GUARD
+    adds_figures = False
 
     def __init__(self, every: int = 1):
         self.every = every

@@ -187,7 +187,7 @@ def check_generators(run: Any, saved: Any, global_step: int) -> list[tuple[torch
             checked.append((generator, run.config.seed + global_step))
             continue
         if not torch.is_tensor(value) or value.dtype != torch.uint8 or value.shape != own.shape:
-            raise NbdlError(f"a generator state must be {own.numel()} bytes, got "
-                            f"{tuple(value.shape) if torch.is_tensor(value) else type(value).__name__}")
+            raise NbdlError(f"a generator state must be {own.numel()} bytes (uint8), got "
+                            f"{f'{tuple(value.shape)} {value.dtype}' if torch.is_tensor(value) else type(value).__name__}")
         checked.append((generator, value))
     return checked

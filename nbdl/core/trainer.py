@@ -79,6 +79,11 @@ class Run(Results):
         self.control = Control()
         self.lock = threading.RLock()  # held for each step and each epoch's end: a save sees a whole state
         self.callbacks = self._default_callbacks() + as_callbacks(callbacks)
+        self.listening: list[Callback] = []  # the callbacks of the fit under way
+        if config.early_stopping and config.monitor not in self.logged_figures() \
+                and not any(c.adds_figures for c in self.callbacks):
+            raise NbdlError(f"early stopping watches {spell('monitor')} {config.monitor!r}, which this run does not "
+                            f"log; it logs: {', '.join(sorted(self.logged_figures() - {'epoch'}))}")
         self._halted: str | None = None
         self._fitting = threading.Lock()
         self._fit_start = self._done = 0  # where the current fit started, and its epochs so far
@@ -92,6 +97,15 @@ class Run(Results):
         if self.config.early_stopping:
             found.append(EarlyStopping(self.config.monitor, self.config.early_stopping,
                                        restore_best=self.config.restore_best))
+        return found
+
+    def logged_figures(self) -> set[str]:
+        """The figures the built-in callbacks write into each history row of this run."""
+        classify = self.dataset.task == CLASSIFICATION
+        found = {"epoch", "train_loss", "lr", "time", *(["train_acc"] if classify else []),
+                 *(["train_penalty"] if self.config.l1 or self.config.l2 else [])}
+        if len(self.data.val):
+            found |= {"val_loss", *(["val_acc"] if classify else ["val_mse", "val_mae"])}
         return found
 
     @property
@@ -168,20 +182,29 @@ class Run(Results):
     @contextlib.contextmanager
     def _fitting_session(self, epochs: int, listeners: list[Callback]) -> Iterator[None]:
         """One fit: refuse a second at once, set the status, threads and interrupt handling, and tell
-        the callbacks when it starts and how it ended."""
+        the callbacks when it starts and how it ended. A callback may refuse the fit in
+        ``on_fit_start`` (an NbdlError): then nothing has changed."""
         if not self._fitting.acquire(blocking=False):
             raise NbdlError("this run is already training (in another thread, for example the dashboard); "
                             "stop it first, or make a new run")
+        before = (self.status, self.stop_reason, self.target_epoch)
         self.control.reset()
         self._fit_start, self._done, self.target_epoch = self.epoch, 0, self.epoch + epochs
         self.stop_training, self.stop_reason, self._halted, self.status = False, None, None, "running"
+        self.listening = listeners
         threads = torch.get_num_threads()
         torch.set_num_threads(building.threads_for(self.model, self.batch_size, self.dataset.sample_shape,
                                                    self.device, self.config.threads))
+        started = False
         try:
             with stop_on_interrupt(self.control):
-                for c in listeners:
-                    c.on_fit_start(self)
+                try:
+                    for c in listeners:
+                        c.on_fit_start(self)
+                except NbdlError:
+                    self.status, self.stop_reason, self.target_epoch = before
+                    raise
+                started = True
                 yield
             reached = self._fit_start + self._done
             self.target_epoch = max(self.target_epoch, reached)  # an end moved back while an epoch ran
@@ -190,13 +213,16 @@ class Run(Results):
             self.status, self.stop_reason = "interrupted", "interrupted"
             raise
         except BaseException:
-            self.status = "failed"
+            if started:
+                self.status = "failed"
             raise
         finally:
             torch.set_num_threads(threads)
             self._fitting.release()
-            for c in listeners:
-                c.on_fit_end(self)
+            self.listening = []
+            if started:
+                for c in listeners:
+                    c.on_fit_end(self)
 
     def halt(self, status: str, reason: str) -> None:
         """End the fit between two batches as ``status`` (stopped, diverged), saying why."""

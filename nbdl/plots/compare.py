@@ -18,8 +18,12 @@ def compare_figure(runs: dict[str, Any], metrics: tuple[str, ...] = ("val_loss",
     """One panel per figure in ``metrics``, one curve per run, in the order given."""
     if not isinstance(runs, dict) or not runs or not all(hasattr(r, "history") for r in runs.values()):
         raise NbdlError("compare_figure takes a dict of runs by name, for example {'adam': run1, 'sgd': run2}")
+    if metrics is None:
+        metrics = ("val_loss", "val_acc")
     if isinstance(metrics, str):
         metrics = (metrics,)
+    if not all(isinstance(m, str) for m in metrics):
+        raise NbdlError(f"metrics are names of figures such as 'val_loss', got {metrics!r:.60}")
     metrics = tuple(m for m in metrics if any(m in run.history for run in runs.values()))
     if not metrics:
         logged = sorted({k for run in runs.values() for k in run.history if k != "epoch"})

@@ -23,6 +23,7 @@ class LivePlot(Callback):
     always drawn when the fit ends."""
 
     order = VIEW
+    adds_figures = False
 
     def __init__(self, show: Callable[[bytes], None], budget: float = 0.05, min_interval: float = 0.5,
                  regions: bool = True, resolution: int = 50, max_points: int = 450):

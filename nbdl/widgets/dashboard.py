@@ -41,6 +41,10 @@ class Dashboard:
 
     def __init__(self, network: Any = None, data: Any = "moons", data_options: dict[str, Any] | None = None,
                  network_name: str = "net", data_name: str | None = None, **settings: Any):
+        for name in (network_name, data_name):
+            if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+                raise NbdlError(f"the panel's names of the network and data are Python names (they go into the "
+                                f"copied magic), got {name!r}")
         self.user_data = data if not isinstance(data, str) else None
         self.network_name, self.data_name = network_name, data_name or ("data" if self.user_data is not None else None)
         spec = as_spec(network) if network is not None else self._fit(as_spec(DEFAULT_NETWORK), data, data_options or {})
@@ -137,9 +141,10 @@ class Dashboard:
                 return
             if not self._ensure_run():
                 return
-            self.run.control.pause()
+            self.run.step()  # asked for before the fit starts: one batch, then paused
             self._launch(self._epochs_for(state))
-        self.run.step()
+        else:
+            self.run.step()
         self._refresh()
 
     def stop(self) -> None:

@@ -92,7 +92,7 @@ TAMPERING = {
         r"weight 'layers.0.linear.bias' holds NaN or infinite values"),
     "a generator state of the wrong size": (
         lambda c, s: s["generators"].__setitem__("shuffle", torch.zeros(10, dtype=torch.uint8)),
-        r"random generators does not fit this run: a generator state must be 5056 bytes, got \(10,\)"),
+        r"random generators does not fit this run: a generator state must be 5056 bytes \(uint8\), got \(10,\) torch.uint8"),
     "a history shorter than the epochs": (
         lambda c, s: s["history"].__setitem__("train_loss", [0.5]),
         r"history does not fit this run: the history's 'train_loss' must be a list of 3 numbers"),

@@ -115,3 +115,38 @@ def test_a_bad_layer_declaration_is_refused_at_once(clean):
     Scale.type, Scale.example = "dense", "dense 2"
     with pytest.raises(nbdl.NbdlError, match=r"layer 'dense' is already registered"):
         nbdl.register_layer(Scale)
+
+
+def test_token_data_sets_must_make_token_codes(clean):
+    nbdl.data.register(_record(tokens=True))
+    with pytest.raises(nbdl.NbdlError, match=r"declares token codes, but its load function made samples that are not"):
+        nbdl.data.load("cubes")
+
+
+def test_a_layer_type_is_one_word(clean):
+    @dataclass
+    class Spaced(nbdl.Layer):
+        type: ClassVar[str] = "my layer"
+        help: ClassVar[str] = "a space in its name"
+        example: ClassVar[str] = "my layer"
+
+        def build(self, shape):
+            return torch.nn.Identity()
+
+    with pytest.raises(nbdl.NbdlError, match=r"needs a type: one word that starts its line, .* got 'my layer'"):
+        nbdl.register_layer(Spaced)
+
+
+def test_a_layer_whose_build_gives_no_module_is_named(clean):
+    @dataclass
+    class Nothing(nbdl.Layer):
+        type: ClassVar[str] = "nothing"
+        help: ClassVar[str] = "builds nothing"
+        example: ClassVar[str] = "nothing"
+
+        def build(self, shape):
+            return None
+
+    nbdl.register_layer(Nothing)
+    with pytest.raises(nbdl.NbdlError, match=r"layer 'nothing': its build\(\) must return a torch.nn.Module"):
+        nbdl.build("input 2\nnothing\ndense 2")

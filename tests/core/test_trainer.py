@@ -86,20 +86,21 @@ def _wait_for(condition, timeout=10.0):
 
 def test_pause_step_resume_and_stop_from_another_thread():
     run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=1000, batch_size=8, lr=0.01))
-    run.pause()
+    run.step()  # asked for before the fit: its first batch, then paused
     errors = []
     worker = threading.Thread(target=lambda: _capture(errors, run.fit))
     worker.start()
-    _wait_for(lambda: run.control.waiting)
-    assert run.global_step == 0 and run.status == "running"  # paused before the first batch
-    run.step()
     _wait_for(lambda: run.global_step == 1 and run.control.waiting)
     time.sleep(0.2)
-    assert run.global_step == 1  # exactly one batch, then paused again
+    assert run.global_step == 1 and run.status == "running"  # exactly one batch, then paused
+    run.step()
+    _wait_for(lambda: run.global_step == 2 and run.control.waiting)
+    time.sleep(0.2)
+    assert run.global_step == 2  # one more batch, then paused again
     run.step(5)
-    _wait_for(lambda: run.global_step == 6 and run.control.waiting)
+    _wait_for(lambda: run.global_step == 7 and run.control.waiting)
     time.sleep(0.1)
-    assert run.global_step == 6
+    assert run.global_step == 7
     run.resume()
     _wait_for(lambda: run.epoch >= 2)
     run.stop()
@@ -115,13 +116,20 @@ def test_pause_step_resume_and_stop_from_another_thread():
 
 def test_stop_while_paused_ends_the_fit():
     run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=5))
-    run.pause()
+    run.step()
     worker = threading.Thread(target=run.fit)
     worker.start()
     _wait_for(lambda: run.control.waiting)
     run.stop()
     worker.join(timeout=5)
-    assert not worker.is_alive() and run.global_step == 0 and run.status == "stopped"
+    assert not worker.is_alive() and run.global_step == 1 and run.status == "stopped"
+
+
+def test_a_pause_left_from_before_does_not_hold_the_next_fit():
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=1))
+    run.pause()
+    run.fit()  # in this thread: nothing could resume it
+    assert run.status == "finished" and run.epoch == 1
 
 
 def _capture(errors, fn):
@@ -254,17 +262,18 @@ def test_a_state_cannot_be_loaded_into_a_run_that_trains():
 
 def test_steps_asked_for_before_they_ran_add_up():
     run = nbdl.Run(nbdl.Config(network="input 2\ndense 8 relu\ndense 2 softmax", data="moons", epochs=100))
-    run.pause()
+    run.step()
     worker = threading.Thread(target=run.fit)
     worker.start()
     try:
+        _wait_for(lambda: run.global_step == 1 and run.control.waiting)
         for _ in range(3):
             run.step()
         deadline = time.monotonic() + 10
-        while not (run.global_step == 3 and run.control.waiting) and time.monotonic() < deadline:
+        while not (run.global_step == 4 and run.control.waiting) and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.2)
-        assert run.global_step == 3 and run.control.paused
+        assert run.global_step == 4 and run.control.paused
     finally:
         run.stop()
         worker.join(30)

@@ -50,7 +50,7 @@ def test_conv_and_pooling_compute_what_torch_does():
     ("input 1x8x8\nmaxpool 2\nmaxpool 2\nmaxpool 2\nmaxpool 2", r"line 5: 'maxpool 2' has a 2x2 window but its input is 1x1"),
     ("input 64\nconv 4 3", r"line 2: 'conv 4 3' works on images \(channels x height x width\) but gets shape 64"),
     ("input 1x8x8\nconv 4 3\ndense 10", r"line 3: 'dense 10' expects a flat vector of features but gets shape 4x6x6; add a 'flatten'"),
-    ("input 1x8x8\nconv 4 3 strid=2", r"line 2: 'conv' takes no option strid=; its options: stride=, padding="),
+    ("input 1x8x8\nconv 4 3 strid=2", r"line 2: 'conv' takes no option strid=; its options: filters=, kernel=, activation=, stride=, padding="),
     ("input 1x8x8\nconv 4 2 padding=same", r"line 2: padding=same needs an odd kernel and stride 1"),
     ("input 1x8x8\nconv 4", r"line 2: write 'conv FILTERS KERNEL \[ACTIVATION\]"),
 ])

@@ -144,6 +144,9 @@ def test_data_of_a_user_dataframe(kernel):
      "--checkpoint-every must be a whole number >= 1, got 0"),
     ("%nbdl train net --data moons --y labels3", "--y names the targets of your own array; the data set 'moons'"),
     ("%nbdl train net --data array3 --y five", "y must be an array with one target per sample, got the single value 5"),
+    ("%nbdl train net --data moons --lr ''", "--lr needs a value: a number > 0"),
+    ("%nbdl train net --data moons --n ''", "--n needs a value"),
+    ("%nbdl train net --data moons --early-stopping 2 --monitor banana", "early stopping watches --monitor 'banana'"),
 ])
 def test_bad_arguments_give_one_line_and_the_kernel_stays_usable(kernel, line, message):
     kernel.run(NET)

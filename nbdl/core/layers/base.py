@@ -85,7 +85,7 @@ class Layer:
             if word in flags or "=" in word:
                 name = word if word in flags else key
                 if name not in options:
-                    named = ", ".join(f"{o}=" for o in options if options[o].form != "positional") or "none"
+                    named = ", ".join(f"{o}=" for o in options) or "none"
                     raise NbdlError(f"'{cls.type}' takes no option {key}=; its options: {named}")
                 if name in values:
                     raise NbdlError(f"'{cls.type}' is given {name} twice")
