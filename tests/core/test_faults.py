@@ -44,6 +44,30 @@ def test_a_blown_up_loss_stops_at_once_and_restores_the_last_good_state():
     assert math.isfinite(run.evaluate("val")["loss"])
 
 
+def test_a_divergence_puts_back_the_optimizers_state_of_the_same_step():
+    class Record(nbdl.Callback):
+        """Keeps Adam's running averages after every step, and breaks a weight after step 130."""
+
+        def __init__(self):
+            self.states = {}
+
+        def on_batch_end(self, run, logs):
+            self.states[logs["step"]] = [{k: v.clone() for k, v in s.items()} for s in run.optimizer.state.values()]
+            if logs["step"] == 130:
+                next(run.model.parameters()).data.fill_(float("nan"))
+
+    record = Record()
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", optimizer="adam", epochs=40, batch_size=8),
+                   callbacks=[record])
+    with pytest.warns(nbdl.DivergenceWarning, match="step 131"):
+        run.fit()
+    good = run.global_step
+    assert run.status == "diverged" and 50 <= good <= 130
+    restored = list(run.optimizer.state.values())
+    assert all(torch.equal(state[k], saved[k]) for state, saved in zip(restored, record.states[good]) for k in saved)
+    assert not torch.equal(restored[0]["exp_avg"], record.states[130][0]["exp_avg"])
+
+
 def test_a_diverged_run_continues_after_lowering_the_rate():
     run = nbdl.Run(nbdl.Config(network="dense 32 relu\ndense 1", data="diabetes", optimizer="sgd", lr=2.0, epochs=5))
     with pytest.warns(RuntimeWarning):
