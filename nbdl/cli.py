@@ -7,8 +7,11 @@ words. The magic sets the spelling to flags while it runs, so messages name ``--
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import shlex
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from .core import datasets, layers
 from .core.config import SETTINGS, Setting
@@ -164,17 +167,65 @@ def build_parsers() -> dict[str, _Parser]:
     add_data_options(dashboard)
     dashboard.add_argument("--as", dest="panel_name", metavar="VARIABLE", help="where to store the panel "
                            "(default: dashboard)")
-    return {"net": net, "train": train, "data": data, "dashboard": dashboard}
+    parsers = {"net": net, "train": train, "data": data, "dashboard": dashboard}
+    for command in commands():
+        parser = _parser(f"%nbdl {command.name}", command.description, command.epilog() if command.epilog else "")
+        command.arguments(parser)
+        parsers[command.name] = parser
+    return parsers
 
 
-SUBCOMMANDS = ("dashboard", "data", "net", "train")
+@dataclass(frozen=True)
+class Command:
+    """A subcommand that plugs in: ``arguments(parser)`` declares its flags (use ``add_settings``,
+    ``add_data_options``); ``run(magics, args)`` carries it out in IPython (imported there, not
+    here). Its module, in ``nbdl/commands/``, calls ``add_command``; every module there is found
+    and imported when the parsers are first made."""
+
+    name: str
+    description: str
+    arguments: Callable[[Any], None]
+    run: Callable[[Any, argparse.Namespace], Any]
+    epilog: Callable[[], str] | None = None
+
+
+_COMMANDS: dict[str, Command] = {}
+
+
+def add_command(command: Command) -> Command:
+    if command.name in BUILT_IN or command.name in _COMMANDS:
+        raise NbdlError(f"the subcommand {command.name!r} is already declared")
+    _COMMANDS[command.name] = command
+    return command
+
+
+def commands() -> list[Command]:
+    """The subcommands declared in ``nbdl/commands/``, by module name."""
+    from . import commands as package
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
+        importlib.import_module(f"{package.__name__}.{module}")
+    return list(_COMMANDS.values())
+
+
+BUILT_IN = ("net", "train", "data", "dashboard")
+
+
+def subcommands() -> list[str]:
+    return sorted([*BUILT_IN, *(c.name for c in commands())])
+
+
+def command(name: str) -> Command | None:
+    """A plugged-in subcommand's record (None for the built-in ones)."""
+    commands()
+    return _COMMANDS.get(name)
 
 
 def usage() -> str:
     parsers = build_parsers()
     lines = ["usage: %nbdl SUBCOMMAND [options]   (%nbdl SUBCOMMAND --help for its options)", ""]
-    for name in ("net", "train", "data", "dashboard"):
-        lines.append(f"  {name:10s} {parsers[name].description}")
+    for name in [*BUILT_IN, *(c.name for c in commands())]:
+        lines.append(f"  {name:11s} {parsers[name].description}")
     return "\n".join(lines)
 
 
@@ -187,8 +238,8 @@ def parse(line: str) -> tuple[str, argparse.Namespace]:
     if not words or words[0] in ("-h", "--help", "help"):
         raise HelpShown(usage())
     command, rest = words[0], words[1:]
-    if command not in SUBCOMMANDS:
-        raise CommandError(f"%nbdl: unknown subcommand {command!r}; choose one of: {', '.join(SUBCOMMANDS)}")
+    if command not in subcommands():
+        raise CommandError(f"%nbdl: unknown subcommand {command!r}; choose one of: {', '.join(subcommands())}")
     return command, build_parsers()[command].parse_args(rest)
 
 

@@ -46,6 +46,8 @@ class NbdlMagics(Magics):
             if cell is not None and command != "net":
                 raise UsageError(f"%%nbdl {command} takes no cell body; write it as a line magic: %nbdl {command} ...")
             try:
+                if command not in subcommand:  # one that plugs in (cli.Command)
+                    return cli.command(command).run(self, args)
                 return subcommand[command](args, cell)
             except NbdlError as error:
                 raise UsageError(str(error)) from None
@@ -237,19 +239,21 @@ def show_data(data: Dataset) -> None:
 
 def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: str = "run",
              callbacks: list | None = None) -> Run:
-    """Fit in the foreground with a progress line and live plots; Ctrl-C stops between batches.
-    How the fit ended is read from the run's status and printed once."""
+    """Fit in the foreground with a progress line and every live view that applies to the run (the
+    training curves, and more as the run asks for them); Ctrl-C stops between batches. How the fit
+    ended is read from the run's status and printed once."""
     from .html import Progress
 
     progress_handle = display(HTML(""), display_id=True)
     callbacks = [Progress(lambda html: progress_handle.update(HTML(html))), *(callbacks or [])]
-    live = None
+    shown = []
     if plot:
-        from .plots.live import LivePlot
+        from .plots import views
 
-        image_handle = display(HTML(""), display_id=True)
-        live = LivePlot(lambda png: image_handle.update(Image(png)))
-        callbacks.append(live)
+        for view in views.for_run(run):
+            handle = display(HTML(""), display_id=True)
+            shown.append((view, view.make(lambda png, handle=handle: handle.update(Image(png)))))
+        callbacks += [live for _, live in shown]
     with warnings.catch_warnings(record=True) as caught:  # said below, each once, in words
         warnings.simplefilter("always", CheckpointWarning)
         warnings.simplefilter("ignore", DivergenceWarning)
@@ -258,8 +262,9 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
         finally:
             for said in dict.fromkeys(str(w.message) for w in caught if w.category is CheckpointWarning):
                 print(f"warning: {said}")
-    if live is not None and live.error is not None:
-        print(f"the live plot stopped ({type(live.error).__name__}: {live.error}); training went on")
+    for view, live in shown:
+        if live.error is not None:
+            print(f"the {view.title} stopped ({type(live.error).__name__}: {live.error}); training went on")
     if run.status == "stopped" and run.control.stop_requested:
         print(f"{run.stop_reason} after step {run.global_step} (epoch {run.epoch}); the weights are those of the "
               f"last step. Continue with: %nbdl train {run_name}")
@@ -279,7 +284,7 @@ def complete(shell, event) -> list[str]:
     if event.line.endswith(" "):
         words.append("")
     if len(words) <= 2:
-        return list(cli.SUBCOMMANDS)
+        return cli.subcommands()
     previous = words[-2]
     if previous == "--data" or (words[1] == "data" and len(words) == 3):
         variables = [k for k in shell.user_ns if not k.startswith("_")]

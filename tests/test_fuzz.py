@@ -43,7 +43,7 @@ def test_any_magic_line_parses_or_gives_a_usage_error(text):
         command, args = cli.parse(text)
     except (cli.CommandError, cli.HelpShown):
         return
-    assert command in cli.SUBCOMMANDS
+    assert command in cli.subcommands()
     if command == "train":  # the options then make a config: valid, or every problem named
         try:
             nbdl.Config(network="input 2\ndense 2 softmax", data="moons",

@@ -106,6 +106,10 @@ class Registry(Generic[R]):
     def records(self) -> list[R]:
         return [self._records[name] for name in self.names()]
 
+    def in_order(self) -> list[R]:
+        """The records in the order they were added."""
+        return list(self._records.values())
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 

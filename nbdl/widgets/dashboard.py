@@ -18,7 +18,7 @@ from ..core.data import Dataset
 from ..core.network import as_spec
 from ..core.tasks import CLASSIFICATION
 from ..html import Progress, error_box, figures_line
-from ..plots.live import LivePlot
+from ..plots import views
 from .buttons import Buttons, state_of
 from .controls import WIDE, style
 from .layers import LayerList
@@ -71,12 +71,13 @@ class Dashboard:
         self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="240px"))
         self.figures = W.HTML(value="")
         self.message = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
+        self.pictures = W.VBox([])  # one image per live view that applies to the run
+        self.shown: list[tuple[views.View, views.LiveView, W.Image]] = []
         self.magic = W.Textarea(layout=W.Layout(width="100%"))
-        for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic"), (self.image, "nbdl-picture")):
+        for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic")):
             widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
         training = W.VBox([self.actions.widget, self.status, W.HBox([self.bar, self.figures]),
-                           self.message, self.image, W.HTML("<b>copy as magic</b>"), self.magic],
+                           self.message, self.pictures, W.HTML("<b>copy as magic</b>"), self.magic],
                           layout=W.Layout(flex="1 1 auto", min_width="360px"))
         self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
                              layout=W.Layout(width="100%"))
@@ -294,7 +295,9 @@ class Dashboard:
         return True
 
     def _launch(self, epochs: int) -> None:
-        self.worker.launch(self.run, epochs, [self.plot, self.progress])
+        if [view.name for view in views.for_run(self.run)] != [view.name for view, _, _ in self.shown]:
+            self._new_pictures()  # a setting switched on since (diagnostics) brings its picture
+        self.worker.launch(self.run, epochs, [*(live for _, live, _ in self.shown), self.progress])
         self._refresh()
 
     def _fit_ended(self) -> None:
@@ -303,21 +306,46 @@ class Dashboard:
             self._say(error_box(f"training failed: {type(self.error).__name__}: {self.error}"))
         elif self.run.status == "diverged":
             self._say(error_box(self.run.stop_reason))
-        elif self.plot.error is not None:
-            self._say(error_box(f"the live picture stopped ({type(self.plot.error).__name__}: {self.plot.error}); "
-                                "training went on"))
+        else:
+            for view, live, _ in self.shown:
+                if live.error is not None:
+                    self._say(error_box(f"the {view.title} stopped ({type(live.error).__name__}: {live.error}); "
+                                        "training went on"))
         self._refresh()
 
     def _new_view(self) -> None:
-        self.plot = LivePlot(self._show_image)
         self.progress = Progress(self._show_progress)
         self.bar.value, self.figures.value = 0, ""
-        self.image.value = b""
-        self.image.layout.display = "none"  # no broken-image icon before the first picture
+        self._new_pictures()
 
-    def _show_image(self, png: bytes) -> None:
-        self.image.value = png
-        self.image.layout.display = None
+    def _new_pictures(self) -> None:
+        """An image and a live view for each picture that applies to the run (the training curves
+        before there is a run)."""
+        for _, _, image in self.shown:
+            image.close()
+        records = views.for_run(self.run) if self.run is not None else [views.registry.get("training")]
+        self.shown = []
+        for view in records:
+            # No broken-image icon before the first picture: hidden until it comes.
+            image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
+            image.add_class("nbdl-picture" if view.name == "training" else f"nbdl-{view.name}")
+            self.shown.append((view, view.make(lambda png, image=image: self._show_image(image, png)), image))
+        self.pictures.children = [image for _, _, image in self.shown]
+
+    @property
+    def plot(self) -> views.LiveView:
+        """The training curves' view."""
+        return self.shown[0][1]
+
+    @property
+    def image(self) -> W.Image:
+        """The training curves' image."""
+        return self.shown[0][2]
+
+    @staticmethod
+    def _show_image(image: W.Image, png: bytes) -> None:
+        image.value = png
+        image.layout.display = None
 
     def _show_progress(self, html: str) -> None:
         run = self.run
@@ -353,5 +381,5 @@ class Dashboard:
         self.settings.close()
         self.layers.close()
         for widget in (self.template, self.data_choice, self.status, self.bar, self.figures,
-                       self.message, self.image, self.magic, self.widget):
+                       self.message, *(image for _, _, image in self.shown), self.pictures, self.magic, self.widget):
             widget.close()
