@@ -4,6 +4,7 @@ of its own, so a new picture (the instruments, the network view) is one record h
 in the magic or the panel."""
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -99,5 +100,10 @@ def for_run(run: Any) -> list[View]:
     return [view for view in registry.in_order() if view.applies(run)]
 
 
+# The modules whose views come with nbdl, in the order they are shown; each adds its records.
+BUILT_IN = ("live",)
+
+
 def _load_builtin() -> None:
-    from . import live  # noqa: F401 - registers the training curves
+    for module in BUILT_IN:
+        importlib.import_module(f"{__package__}.{module}")
