@@ -10,6 +10,15 @@ from .registry import Entry, Registry
 # computes the loss from the values before them (no double softmax).
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid")
 
+# A unit is saturated where its activation's slope is below this share of the slope's peak
+# (sigmoid: outside about (0.013, 0.987); tanh: |output| above about 0.975). The instruments,
+# the coach and the activation explorer all use this one threshold.
+SATURATION = 0.05
+# The activations that saturate at both ends, and the ReLU family, whose units can die (an output
+# never above 0 on any sample).
+SATURATING = ("sigmoid", "tanh")
+RELU_FAMILY = ("relu", "leaky_relu", "prelu", "elu", "gelu", "swish")
+
 registry: Registry[Entry] = Registry("activation")
 for entry, aliases in (
     (Entry("linear", lambda: nn.Identity(), help="no activation: the identity"), ("identity", "none")),

@@ -134,6 +134,12 @@ class Config:
     freeze: str | None = setting(None, "blocks not to train: body (all but the last), block numbers 0,1, or module "
                                  "names", kind=TEXT, optional=True, section="network", default_note="none",
                                  metavar="BLOCKS")
+    diagnostics: bool = setting(False, "per-layer instruments at each epoch's end (gradient and weight norms, update "
+                                "ratios, activations, dead and saturated units) and a coach that says what they show",
+                                kind=BOOL, live=True, section="other")
+    diagnostics_every: int = setting(0, "with diagnostics, also record the instruments every N steps (0: at epoch ends "
+                                     "only)", kind=INT, low=0, live=True, section="other", metavar="N",
+                                     label="every N steps")
     loss: str | None = setting(None, "the loss", kind=CHOICE, choices=losses.registry, optional=True,
                                section="other", default_note="cross_entropy for classes, mse for regression")
     device: str = setting("auto", "auto (CUDA when present), cpu, cuda, cuda:N or mps", kind=TEXT,
