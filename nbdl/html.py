@@ -93,3 +93,38 @@ class Progress(Callback):
     def on_fit_end(self, run):
         note = self.note or ("" if run.status == "finished" else run.status)
         self.show(progress_bar(run, time.monotonic() - self._started, self._samples, note))
+
+
+def notes_html(notes: Iterable[Any]) -> str:
+    """The coach's notes as a list: what it saw in bold, the figure behind it, what to try."""
+    items = "".join(
+        f"<li style='margin:0.2em 0'><b>{escape(n.message)}</b><br>"
+        f"<span style='color:#555'>epoch {n.epoch}: {escape(n.figure)}</span><br>try: {escape(n.advice)}</li>"
+        for n in notes)
+    return (f"<div class='nbdl-coach' style='border-left:4px solid #e6a700;padding:0.2em 0.8em;margin:0.4em 0'>"
+            f"<b>coach</b><ul style='margin:0.2em 0;padding-left:1.2em'>{items}</ul></div>") if items else ""
+
+
+class CoachNotes(Callback):
+    """Hands ``show`` the coach's notes as HTML whenever a new one comes (``run.notes``). With
+    ``this_fit`` (a cell's output), only the notes of this fit: a continued fit does not say again
+    what an earlier one said; else all of the run's (a panel that stays)."""
+
+    order = VIEW
+    adds_figures = False
+
+    def __init__(self, show, this_fit: bool = True):
+        self.show, self.this_fit = show, this_fit
+        self.start = self.shown = 0
+
+    def on_fit_start(self, run):
+        self.start = len(run.notes) if self.this_fit else 0
+        self.shown = len(run.notes)
+
+    def on_epoch_end(self, run, logs):
+        if len(run.notes) != self.shown:
+            self.shown = len(run.notes)
+            self.show(notes_html(run.notes[self.start:]))
+
+    def on_fit_end(self, run):
+        self.on_epoch_end(run, {})

@@ -10,32 +10,42 @@ from .registry import Entry, Registry
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
 
-def _scheme(fill_weight):
-    """Turn a function that fills one weight tensor into one that initializes a whole model."""
-
-    def apply(model: nn.Module) -> None:
-        with torch.no_grad():
-            for module in model.modules():
-                if isinstance(module, _WEIGHTED):
-                    fill_weight(module.weight)
-                    if module.bias is not None:
-                        module.bias.zero_()
-
-    return apply
+BIAS = Option("bias", 0.0, "the value every bias starts at (a negative one can kill ReLU units from the start)")
 
 
+def _scheme(fill_weight, *weight_options: Option):
+    """Turn a function that fills one weight tensor (with the numbers ``weight_options`` declare)
+    into the factory of a scheme that initializes a whole model, every bias set to ``bias``."""
+    defaults = [opt.default for opt in (*weight_options, BIAS)]
+
+    def make(*numbers):
+        *weight_numbers, bias = [*numbers, *defaults[len(numbers):]]
+
+        def apply(model: nn.Module) -> None:
+            with torch.no_grad():
+                for module in model.modules():
+                    if isinstance(module, _WEIGHTED):
+                        fill_weight(module.weight, *weight_numbers)
+                        if module.bias is not None:
+                            module.bias.fill_(bias)
+
+        return apply
+
+    return make
+
+
+STD = Option("std", 0.01, "the standard deviation of the weights", low=0, low_open=True)
 registry: Registry[Entry] = Registry("initialization")
 for entry, aliases in (
     (Entry("default", lambda: (lambda model: None), help="PyTorch's own per-layer defaults"), ()),
-    (Entry("xavier", lambda: _scheme(nn.init.xavier_uniform_),
+    (Entry("xavier", _scheme(nn.init.xavier_uniform_), (BIAS,),
            help="Glorot and Bengio (2010): keeps the signal's variance for tanh and sigmoid"), ("glorot",)),
-    (Entry("kaiming", lambda: _scheme(lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu")),
+    (Entry("kaiming", _scheme(lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu")), (BIAS,),
            help="He et al. (2015): keeps the signal's variance through ReLU layers"), ("he",)),
-    (Entry("normal", lambda std=0.01: _scheme(lambda w: nn.init.normal_(w, 0.0, std)),
-           (Option("std", 0.01, "the standard deviation of the weights", low=0, low_open=True),),
+    (Entry("normal", _scheme(lambda w, std: nn.init.normal_(w, 0.0, std), STD), (STD, BIAS),
            help="weights drawn from N(0, std^2)"), ()),
     # Every unit of a layer starts the same and so stays the same: the symmetry problem.
-    (Entry("zeros", lambda: _scheme(nn.init.zeros_), help="all weights 0: every unit stays the same"), ("zero",)),
+    (Entry("zeros", _scheme(nn.init.zeros_), (BIAS,), help="all weights 0: every unit stays the same"), ("zero",)),
 ):
     registry.add(entry.name, entry, aliases)
 

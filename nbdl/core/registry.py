@@ -17,29 +17,52 @@ from .errors import NbdlError, unknown
 from .options import Option
 
 _CALL = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?\s*$", re.S)
-_NAME = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\(|$)")  # the name before any '(numbers)'
+_NAME = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\(|,|$)")  # the name before any '(numbers)'
 _WHOLE_NAME = re.compile(r"^[A-Za-z][\w\-]*$")
 R = TypeVar("R")
 
 
-def parse_call(text: str, example: str = "leaky_relu(0.1)") -> tuple[str, list[Any]]:
-    """Split ``"name(1, 2.5)"`` into ``("name", [1, 2.5])``; a bare name has no arguments."""
-    match = _CALL.match(str(text))
+_KEYWORD = re.compile(r"^([A-Za-z_]\w*)\s*=\s*(.*)$")
+_LOOSE = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*,\s*([^()]*)$")  # "kaiming, bias=-1"
+
+
+def parse_call(text: str, example: str = "leaky_relu(0.1)") -> tuple[str, list[Any], dict[str, Any]]:
+    """Split ``"name(1, 2.5, bias=-1)"`` into ``("name", [1, 2.5], {"bias": -1})``; a bare name has
+    no arguments. ``"name, bias=-1"`` reads as ``"name(bias=-1)"``."""
+    loose = _LOOSE.match(str(text))
+    match = _CALL.match(f"{loose.group(1)}({loose.group(2)})" if loose else str(text))
     if not match:
         raise NbdlError(f"cannot read {text!r}; write a name, optionally with numbers in brackets: {example!r}")
     name, inner = normal(match.group(1)), match.group(2)
     args: list[Any] = []
+    keywords: dict[str, Any] = {}
     if inner and inner.strip():
         for part in inner.split(","):
-            word = part.strip()
-            try:
-                args.append(int(word))
-            except ValueError:
-                try:
-                    args.append(float(word))
-                except ValueError:
-                    raise NbdlError(f"cannot read {word!r} in {text!r}; arguments must be numbers") from None
-    return name, args
+            word, key = part.strip(), None
+            keyword = _KEYWORD.match(word)
+            if keyword:
+                key, word = keyword.group(1).lower(), keyword.group(2).strip()
+                if key in keywords:
+                    raise NbdlError(f"{key} is given twice in {text!r}")
+            elif keywords:
+                raise NbdlError(f"in {text!r}, a number without a name ({word!r}) follows a named one; "
+                                f"write the plain numbers first: {example!r}")
+            value = _number(word, text)
+            if key is None:
+                args.append(value)
+            else:
+                keywords[key] = value
+    return name, args, keywords
+
+
+def _number(word: str, text: str) -> int | float:
+    try:
+        return int(word)
+    except ValueError:
+        try:
+            return float(word)
+        except ValueError:
+            raise NbdlError(f"cannot read {word!r} in {text!r}; arguments must be numbers") from None
 
 
 def normal(name: str) -> str:
@@ -139,15 +162,26 @@ class Registry(Generic[R]):
         return self._records[self.canonical(text)]
 
     def parse(self, text: str) -> tuple[R, list[Any]]:
-        """The record and its checked numbers, for a string such as ``"step(10, 0.5)"``."""
+        """The record and its checked numbers, for a string such as ``"step(10, 0.5)"`` or
+        ``"kaiming(bias=-1)"`` (a named number; the ones it skips take their defaults)."""
         record = self.get(text)
         params: tuple[Option, ...] = getattr(record, "params", ())
         name = self.canonical(text)
-        _, args = parse_call(text, f"{name}({', '.join(p.default_text() for p in params)})" if params else name)
+        _, args, keywords = parse_call(text, f"{name}({', '.join(p.default_text() for p in params)})"
+                                       if params else name)
         if len(args) > len(params):
             allowed = f"at most {len(params)} number(s): {record.synopsis()}" if params else "no numbers"
             raise NbdlError(f"{self.kind} {text.strip()!r} takes {allowed}")
-        return record, [p.check(a, subject=f"{self.kind} {text.strip()!r}: {p.name}") for p, a in zip(params, args)]
+        names = [p.name for p in params]
+        for key in keywords:
+            if key not in names:
+                allowed = f"only {', '.join(names)}: {record.synopsis()}" if names else "no numbers"
+                raise NbdlError(f"{self.kind} {text.strip()!r}: no number named {key!r}; it takes {allowed}")
+            if names.index(key) < len(args):
+                raise NbdlError(f"{self.kind} {text.strip()!r}: {key} is given twice")
+        last = max([len(args)] + [names.index(k) + 1 for k in keywords])
+        values = [args[i] if i < len(args) else keywords.get(names[i], params[i].default) for i in range(last)]
+        return record, [p.check(a, subject=f"{self.kind} {text.strip()!r}: {p.name}") for p, a in zip(params, values)]
 
     def check(self, text: str) -> str:
         """``text`` when it names a record with fitting numbers; else the error saying why."""

@@ -22,6 +22,8 @@ from .losses import Loss, choose
 from .network import Network
 from .options import INT, Option
 from .results import Results
+from .coach import Coach
+from .recorder import SUMMARIES, InstrumentRecorder
 from .safety import DivergenceGuard
 from .splits import Splits
 from .tasks import CLASSIFICATION
@@ -93,7 +95,9 @@ class Run(Results):
     def _default_callbacks(self) -> list[Callback]:
         # Check the loss for NaN/inf every step on the CPU (reading it costs ~1 us there); on an
         # accelerator every few steps, since reading a value waits for the device.
-        found = [DivergenceGuard(every=1 if self.device.type == "cpu" else 25), Scoring(), Clock(), ScheduleStep()]
+        self.recorder, self.coach = InstrumentRecorder(), Coach()
+        found = [DivergenceGuard(every=1 if self.device.type == "cpu" else 25), Scoring(), self.recorder, Clock(),
+                 ScheduleStep(), self.coach]
         if self.config.early_stopping:
             found.append(EarlyStopping(self.config.monitor, self.config.early_stopping,
                                        restore_best=self.config.restore_best))
@@ -106,7 +110,19 @@ class Run(Results):
                  *(["train_penalty"] if self.config.l1 or self.config.l2 else [])}
         if len(self.data.val):
             found |= {"val_loss", *(["val_acc"] if classify else ["val_mse", "val_mae"])}
+        if self.config.diagnostics:
+            found |= set(SUMMARIES)
         return found
+
+    @property
+    def instruments(self):
+        """The per-layer instruments' records (an ``Instruments``), taken while ``diagnostics`` is on."""
+        return self.recorder.record
+
+    @property
+    def notes(self):
+        """What the coach has noticed, in plain words (a list of ``Note``), with ``diagnostics`` on."""
+        return self.coach.notes
 
     @property
     def epoch(self) -> int:

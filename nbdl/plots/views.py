@@ -57,8 +57,9 @@ class LiveView(Callback):
         started, self.setup = time.monotonic(), 0.0
         try:
             png = self.draw(run, final)
-            if png is not None:
-                self.show(png)
+            if png is None:  # nothing (new) to show: look again at the next chance
+                return
+            self.show(png)
         except Exception as error:  # noqa: BLE001 - a view's fault must not cost the run
             self.error = error
             return
@@ -101,7 +102,7 @@ def for_run(run: Any) -> list[View]:
 
 
 # The modules whose views come with nbdl, in the order they are shown; each adds its records.
-BUILT_IN = ("live",)
+BUILT_IN = ("live", "instruments")
 
 
 def _load_builtin() -> None:
