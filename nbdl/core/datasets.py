@@ -16,6 +16,7 @@ import numpy as np
 from . import limits, series, toy
 from .data import Dataset, from_arrays, from_frame, is_frame, subsample
 from .errors import NbdlError, spell, spelling
+from .features import OPTION as FEATURES, apply as with_features, shape as feature_shape
 from .options import CHOICE, FLOAT, INT, TEXT, Option
 from .registry import Registry
 from .tasks import CLASSIFICATION, REGRESSION, TASKS
@@ -83,10 +84,13 @@ def load(name: str, seed: int = 0, **options: Any) -> Dataset:
         size = count * (math.prod(record.shape(values)) + record.width(values)) * 4
         limits.check_memory(3 * size, f"data set {record.name!r} with {count:,} samples of shape "
                             f"{'x'.join(map(str, record.shape(values)))}", "ask for fewer samples or shorter ones")
-    data = record.load(seed=seed, **values)
+    takes_features = FEATURES in record.options  # the loader makes 2-D points; their features are made here
+    data = record.load(seed=seed, **{k: v for k, v in values.items() if not (takes_features and k == FEATURES.name)})
     if not isinstance(data, Dataset):
         raise NbdlError(f"data set {record.name!r}: its load function returned {type(data).__name__}, not a Dataset "
                         "(make one with nbdl.data.from_arrays(X, y))")
+    if takes_features:
+        data = with_features(data, values[FEATURES.name])
     declared = (record.task, tuple(record.shape(values)), record.width(values))
     made = (data.task, data.sample_shape, data.target_width)
     if declared != made:
@@ -123,7 +127,7 @@ def _toy(generate: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Callable[...
     return load
 
 
-_FLAT2 = lambda options: (2,)  # noqa: E731
+_FLAT2 = feature_shape  # 2-D points: one input per chosen feature (x1,x2 by default)
 for _name, _generate, _help, _options in (
     ("moons", toy.moons, "two interleaving half circles", (_n(), _noise(0.2))),
     ("circles", toy.circles, "a small circle inside a large one", (_n(), _noise(0.1), Option(
@@ -133,7 +137,7 @@ for _name, _generate, _help, _options in (
     ("blobs", toy.blobs, "gaussian clouds around points on a circle, one per class", (_n(), _noise(1.0), _classes(3))),
 ):
     register(DataSet(_name, _toy(_generate), CLASSIFICATION, _help, _FLAT2,
-                     lambda options: options.get("classes", 2), _options, group="toy"))
+                     lambda options: options.get("classes", 2), (*_options, FEATURES), group="toy"))
 
 
 # -- the real sets scikit-learn ships ---------------------------------------------------------------------
@@ -233,12 +237,17 @@ USER_OPTIONS = (
     Option("target", None, "the column of a DataFrame to predict", kind=TEXT, optional=True, metavar="COLUMN"),
     Option("task", None, "what the targets are (default: integers and text are classes, decimals regression)",
            kind=CHOICE, choices=TASKS, optional=True),
+    FEATURES,  # for your own 2-D points
 )
 
 
 def as_dataset(data: Any, y: Any = None, seed: int = 0, target: str | None = None, task: str | None = None,
                **options: Any) -> Dataset:
-    """Whatever the user gave as data: a Dataset, a built-in name, (X, y), X with y, or a DataFrame."""
+    """Whatever the user gave as data: a Dataset, a built-in name, (X, y), X with y, or a DataFrame.
+    Your own 2-D points take ``features`` too, as the built-in 2-D sets do."""
+    if not isinstance(data, str) and FEATURES.name in options:
+        wanted = FEATURES.check(options.pop(FEATURES.name))
+        return with_features(as_dataset(data, y, seed, target, task, **options), wanted)
     if isinstance(data, Dataset):
         if options or target is not None or task is not None:
             named = ", ".join(spell(k) for k in sorted({*options, *(k for k, v in (("target", target), ("task", task))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from . import features
 from .errors import NbdlError
 from .layers import shape_text
 from .options import FLOAT, INT, TEXT, Option
@@ -41,9 +42,10 @@ def decision_grid(run, resolution: int = 50, margin: float = 0.25) -> Grid | Non
     a_run(run, "decision_grid")
     resolution, margin = RESOLUTION.check(resolution), MARGIN.check(margin)
     data = run.dataset
-    if data.task != CLASSIFICATION or data.sample_shape != (2,):
+    plane = features.points(data)  # the 2-D points themselves, for data with input features
+    if data.task != CLASSIFICATION or plane.shape[1:] != (2,):
         return None
-    low, high = data.X.min(axis=0), data.X.max(axis=0)
+    low, high = plane.min(axis=0), plane.max(axis=0)
     pad = (high - low) * margin
     low, high = low - pad, high + pad
     xs, ys = np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)

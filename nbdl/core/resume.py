@@ -34,9 +34,9 @@ def load(path: str | os.PathLike, data: Any = None, network: Any = None, callbac
                 raise NbdlError("it holds its network's spec; load it without network=")
             if given is not None:  # checked against the fingerprint of the data it trained on
                 values[key] = given
-                if key == "data" and not isinstance(given, str):  # a DataFrame's target column stays
+                if key == "data" and not isinstance(given, str):  # a DataFrame's target column stays, and features
                     values["data_options"] = {k: v for k, v in dict(values.get("data_options") or {}).items()
-                                              if k in ("target", "task") and named}
+                                              if k in ("target", "task", "features") and named}
         if device is not None:
             values["device"] = devices.check(device)
         try:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import features
 from .data import Dataset, check_finite, check_size, to_numpy
 from .errors import NbdlError, spell
 from .tasks import CLASSIFICATION
@@ -73,7 +74,9 @@ def _shares(sizes: np.ndarray, fraction: float, room: np.ndarray) -> np.ndarray:
 
 class Splits:
     """The data a run trains on. ``transform`` applies the training part's standardization to new
-    samples; for regression the targets are standardized too and ``untransform_target`` undoes it."""
+    samples; for regression the targets are standardized too and ``untransform_target`` undoes it.
+    Input features (``features``) are part of the transformation: new samples of a featured data
+    set are its raw 2-D points, turned into the features before they are standardized."""
 
     def __init__(self, dataset: Dataset, val: float = 0.2, test: float = 0.2, seed: int = 0,
                  standardize: bool = True, device: str | torch.device = "cpu"):
@@ -135,19 +138,25 @@ class Splits:
         check_finite(X, "X")
         check_size(X, "X")
         X = X.astype(np.float32)
+        given = features.points(self.dataset)  # the samples as given: 2-D points for input features
         if X.size == 0:  # no samples: an empty batch of the right shape
-            X = X.reshape((0, *self.dataset.sample_shape))
-        if X.ndim == 1 and self.dataset.X.ndim == 2:
-            X = X[None, :] if X.shape[0] == self.dataset.X.shape[1] and self.dataset.X.shape[1] != 1 else X[:, None]
-        if tuple(X.shape[1:]) != self.dataset.sample_shape:
+            X = X.reshape((0, *given.shape[1:]))
+        if X.ndim == 1 and given.ndim == 2:
+            X = X[None, :] if X.shape[0] == given.shape[1] and given.shape[1] != 1 else X[:, None]
+        if tuple(X.shape[1:]) != given.shape[1:]:
+            made = f" (2-D points, made into the input features {','.join(self.dataset.features)})" \
+                if isinstance(self.dataset, features.FeaturedDataset) else ""
             raise NbdlError(
-                f"samples of shape {tuple(X.shape[1:])} do not fit: the network was trained on shape {self.dataset.sample_shape}"
+                f"samples of shape {tuple(X.shape[1:])} do not fit: the network was trained on shape {given.shape[1:]}{made}"
             )
-        return self._scale(X)
+        return self._scale(features.inputs(self.dataset, X))
 
     def raw(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """The samples and targets of one split in the data's own units (standardization undone)."""
+        """The samples and targets of one split in the data's own units (standardization undone); for
+        input features, the 2-D points they were made from (what ``predict`` takes)."""
         part = getattr(self, name)
+        if isinstance(self.dataset, features.FeaturedDataset):
+            return self.dataset.plane[self.indices[name]], part.y.cpu().numpy()
         return part.X.cpu().numpy() * self.std + self.mean, part.y.cpu().numpy()
 
     def untransform_target(self, y: torch.Tensor) -> np.ndarray:

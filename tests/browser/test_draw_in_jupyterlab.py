@@ -1,0 +1,142 @@
+"""A real browser against a real JupyterLab: ``%nbdl draw shapes`` shows drawdata's canvas (an
+anywidget, through the front end anywidget installs into JupyterLab); dragging the mouse on it in two
+colours sends the points to the kernel, which turns them into a data set of two classes."""
+import json
+import os
+import pathlib
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "test-output" / "browser"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+CANVAS = ".jp-OutputArea-output svg.dd-scatter-svg"
+COUNTS = re.compile(r"shapes: (\d+) points \((\d+) of class a, (\d+) of class b\), a data set of 2 classes")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def lab(tmp_path):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
+    pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[dev]'")
+    pytest.importorskip("drawdata", reason="drawdata is not installed: pip install -e '.[draw]'")
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
+    notebook = new_notebook(cells=[new_code_cell("%load_ext nbdl"), new_code_cell("%nbdl draw shapes")],
+                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, tmp_path / "draw.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp_path}"],
+        env=env, stdout=open(tmp_path / "lab.log", "wb"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"{base}/api/status?token={token}")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
+                time.sleep(0.3)
+        yield base, token, tmp_path / "lab.log"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _kernel_ready(base: str, token: str) -> bool:
+    kernels = _get(f"{base}/api/kernels?token={token}")
+    return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
+
+
+def _drag(page, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
+    """Press, move and release the mouse on the page: one stroke of the brush."""
+    page.mouse.move(*start)
+    page.mouse.down()
+    for i in range(1, steps + 1):
+        page.mouse.move(start[0] + (end[0] - start[0]) * i / steps, start[1] + (end[1] - start[1]) * i / steps)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+
+
+def _counts(page) -> tuple[int, int, int] | None:
+    found = COUNTS.search(page.inner_text(".jp-OutputArea-output"))
+    return tuple(int(n) for n in found.groups()) if found else None
+
+
+def test_dragging_on_the_canvas_makes_a_data_set_in_the_kernel(lab):
+    from playwright.sync_api import sync_playwright
+
+    base, token, log = lab
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        try:
+            page.goto(f"{base}/lab/tree/draw.ipynb?token={token}&reset")
+            page.wait_for_selector(".jp-Notebook", timeout=60_000)
+            deadline = time.monotonic() + 60
+            while not (_kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
+                assert time.monotonic() < deadline, "the kernel never became idle"
+                time.sleep(0.3)
+            for attempt in range(3):
+                page.locator("li.lm-MenuBar-item:has-text('Run')").click()
+                page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+                try:
+                    page.wait_for_selector(CANVAS, timeout=60_000)
+                    break
+                except Exception:
+                    assert attempt < 2, "Run All never showed the drawing canvas"
+            page.wait_for_function("() => document.querySelector('.jp-OutputArea-output').innerText"
+                                   ".includes('no points yet')", timeout=60_000)
+            page.locator(CANVAS).scroll_into_view_if_needed()
+            box = page.locator(CANVAS).bounding_box()
+            left, top, width, height = box["x"], box["y"], box["width"], box["height"]
+            # Class a (selected at first) on the left, class b on the right.
+            _drag(page, (left + 0.15 * width, top + 0.3 * height), (left + 0.3 * width, top + 0.7 * height))
+            page.locator(".jp-OutputArea-output button.class-button[data-class='b']").click()
+            _drag(page, (left + 0.7 * width, top + 0.3 * height), (left + 0.85 * width, top + 0.7 * height))
+            page.wait_for_function("() => document.querySelector('.jp-OutputArea-output').innerText"
+                                   ".includes('a data set of 2 classes')", timeout=30_000)
+            total, of_a, of_b = _counts(page)
+            drawn = page.locator(f"{CANVAS} circle.drawn").count()
+            assert of_a >= 5 and of_b >= 5 and total == of_a + of_b == drawn, (total, of_a, of_b, drawn)
+            page.screenshot(path=str(OUTPUT / "draw-canvas.png"))
+        except Exception:
+            page.screenshot(path=str(OUTPUT / "draw-failure.png"))
+            print("JupyterLab log (end):\n" + log.read_text()[-3000:])
+            raise
+        finally:
+            browser.close()
