@@ -31,7 +31,7 @@ for entry, aliases in (
     (Entry("prelu", lambda init=0.25: nn.PReLU(init=init),
            (Option("init", 0.25, "the starting slope for x < 0 (learned)", low=0, high=1),),
            help="leaky ReLU whose slope is learned"), ()),
-    (Entry("elu", lambda alpha=1.0: nn.ELU(alpha), (Option("alpha", 1.0, "the value it tends to for x -> -inf", low=0),),
+    (Entry("elu", lambda alpha=1.0: nn.ELU(alpha), (Option("alpha", 1.0, "the size of the negative saturation: it tends to -alpha for x -> -inf", low=0),),
            help="x for x > 0, alpha * (e^x - 1) below: smooth, negative outputs"), ()),
     (Entry("gelu", lambda: nn.GELU(), help="x * P(X <= x): a smooth ReLU, used by transformers"), ()),
     (Entry("swish", lambda: nn.SiLU(), help="x * sigmoid(x) (also called SiLU)"), ("silu",)),

@@ -108,8 +108,11 @@ def check_layers(network: Network, sample: torch.Tensor) -> None:
             for layer, declared in zip(network.spec.layers, shapes):
                 if layer.type == "input":
                     continue
+                # A last 'activation softmax' line is not among the blocks: the network keeps it
+                # apart (its output), so the loss can see the values before it.
+                block = next(blocks, network.output)
                 try:
-                    x = next(blocks)(x)
+                    x = block(x)
                 except Exception as error:  # noqa: BLE001 - a module of a registered layer type
                     raise NbdlError(f"layer '{layer.to_text()}' fails on its input: {type(error).__name__}: "
                                     f"{str(error).splitlines()[0] if str(error) else ''}") from None
