@@ -77,3 +77,16 @@ class Results:
         if self.dataset.task == CLASSIFICATION:
             return self.loss.predict(logits).cpu().numpy()
         return self.data.untransform_target(logits)
+
+    def interpret(self, split: str = "test", count: int = 16):
+        """A classifier's confusion matrix, per-class accuracy and most confidently wrong examples
+        on ``split`` (``nbdl.core.interpret``); shows itself in a notebook."""
+        from .interpret import interpret
+
+        return interpret(self, split, count)
+
+    def attributions(self, split: str = "test", indices: Any = None, method: str = "saliency", target: Any = None):
+        """Saliency or integrated gradients of an image classifier's samples (``nbdl.core.interpret``)."""
+        from .interpret import attributions
+
+        return attributions(self, split, indices, method, target)
