@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..core.errors import NbdlError
 
-from .render import class_color, new_figure, plain
+from .render import TEXT, class_color, new_figure, plain, readable
 
 LABELS = {"train_loss": "training loss", "val_loss": "validation loss", "train_acc": "training accuracy",
           "val_acc": "validation accuracy", "val_mae": "validation mean abs. error"}
@@ -28,14 +29,19 @@ def compare_figure(runs: dict[str, Any], metrics: tuple[str, ...] = ("val_loss",
     if not metrics:
         logged = sorted({k for run in runs.values() for k in run.history if k != "epoch"})
         raise NbdlError(f"none of the runs has logged these figures; they log: {', '.join(logged) or 'nothing yet'}")
-    figure, _ = new_figure(3.6 * len(metrics), 2.8)
+    figure, _ = new_figure(4.4 * len(metrics) + 0.4, 3.6, layout="constrained")
     axes = figure.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
         for i, (name, run) in enumerate(runs.items()):
             values = run.history.get(metric, [])
             ax.plot(range(1, len(values) + 1), values, color=class_color(i), label=plain(name))
-        ax.set(title=LABELS.get(metric, metric), xlabel="epoch")
+        ax.set_title(LABELS.get(metric, metric), loc="left")
+        ax.set(xlabel="epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, frameon=False)
-    figure.tight_layout()
+        readable(ax)
+    # One legend for all panels (a run has one colour), above them: it covers no curve.
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside upper center", ncol=min(len(runs), 4), frameon=False, fontsize=TEXT,
+                  handlelength=1.4, columnspacing=1.2)
     return figure

@@ -15,14 +15,17 @@ from .training import TrainingFigure
 class LivePlot(views.BatchView):
     """The training picture, redrawn within a time budget (5% of the wall time by default).
 
-    A full draw (axes and ticks, when a limit changes) costs ~50 ms and is followed by a second's
-    wait; the usual update blits in ~15 ms, so the picture changes about twice a second. Making the
-    figure (once, ~0.1 s) is counted in ``seconds`` but does not delay the next picture."""
+    A full draw (axes and ticks, when a limit changes: a few times a run) costs ~45 ms and is
+    followed by a second's wait; the usual update blits in ~20 ms with the decision regions (~4 ms
+    without), so the picture changes about twice a second. It is drawn at one image pixel per
+    shown pixel (``training.LIVE_SCALE``). Making the figure (once, ~0.1 s) is counted in
+    ``seconds`` but does not delay the next picture."""
 
     def __init__(self, show: Callable[[bytes], None], budget: float = 0.05, min_interval: float = 0.5,
-                 regions: bool = True, resolution: int = 50, max_points: int = 450):
+                 regions: bool = True, resolution: int = 50, max_points: int = 450, stacked: bool = False):
         super().__init__(show, budget, min_interval)
         self.regions, self.resolution, self.max_points = regions, resolution, max_points
+        self.stacked = stacked  # the regions below the curves (a 368-pixel-wide picture), for a narrow place
         self.figure: TrainingFigure | None = None
 
     def _make_figure(self, run) -> TrainingFigure:
@@ -32,7 +35,7 @@ class LivePlot(views.BatchView):
             points = {"extent": grid.extent, "train": _sample(run.data.raw("train"), self.max_points),
                       "val": _sample(run.data.raw("val"), self.max_points // 3)}
         return TrainingFigure(run.dataset.task == CLASSIFICATION, penalty=bool(run.config.l1 or run.config.l2),
-                              points=points, classes=run.dataset.n_classes or 2)
+                              points=points, classes=run.dataset.n_classes or 2, stacked=self.stacked)
 
     def draw(self, run, final):
         if self.figure is None:

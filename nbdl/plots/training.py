@@ -1,8 +1,13 @@
 """The training picture: loss and accuracy curves per epoch and, for 2-D data, the decision regions.
 
 Artists are made once and then given new data. Redrawing the axes (ticks, labels) happens only
-when a limit changes; otherwise the curves and regions are blitted onto a saved background, which
-keeps one update at a few tens of milliseconds."""
+when a limit changes, and limits follow the extremes seen so far in 1-2-2.5-5 steps, so that is
+rare; otherwise the curves and regions are blitted onto a saved background, which keeps one
+update at a few tens of milliseconds.
+
+Layout, in CSS pixels where the notebook shows it (one point each): the loss above the accuracy,
+sharing the epoch axis, one legend in the loss panel's title row (outside the curves), and the
+decision regions as a square to their right."""
 from __future__ import annotations
 
 import math
@@ -10,10 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from .render import canvas_png, class_color, class_rgb, new_figure
+from .render import TEXT, TITLE, canvas_png, class_color, class_rgb, new_figure, nice_range, readable
 
 REGION_STRENGTH = 0.45  # how strongly class colours tint the decision regions (0: white)
 MAX_POINTS = 1000  # a curve longer than this is drawn from every k-th epoch (and the last)
+# Margins and panels in CSS pixels: tick labels and titles at TEXT/TITLE size need this room.
+LEFT, RIGHT, TOP, MIDDLE, BOTTOM, GAP = 54, 14, 34, 34, 46, 34
+CURVES_WIDTH, CURVES_HEIGHT = 300, 145
+REGION_SIDE = 2 * CURVES_HEIGHT + MIDDLE  # the regions' square spans both curve panels
+# The live picture is drawn at one image pixel per shown pixel: at render.SCALE (2) a frame costs
+# 4-5x as much (the regions' resampling and the PNG encoding grow with the pixel count).
+LIVE_SCALE = 1
+ACCURACY_HEADROOM = 0.05  # of the axis span above 1.0, so a perfect score is not on the edge
 
 
 def _thinned(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -36,42 +49,75 @@ def _nice_ceiling(value: float) -> float:
     return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 
+def _falling(low: float, high: float) -> tuple[float, float]:
+    """Limits for a loss or an error, which mostly fall: a little above the highest value, and room
+    below the lowest to fall to half of it before the axis must change."""
+    floor = low / 2 if low > 0 else low - (high - low) / 2
+    return nice_range(floor, high)
+
+
+def _accuracy(low: float, high: float) -> tuple[float, float]:
+    """From the tenth below the lowest to a little above 1.0, so neither the lowest nor a perfect score
+    lies on an edge."""
+    bottom = min(math.ceil(low * 10 - 1e-9) / 10 - 0.1, 0.9)  # a tenth below the lowest, not on it
+    return bottom, 1.0 + ACCURACY_HEADROOM * (1.0 - bottom)
+
+
 class TrainingFigure:
-    """Curves of a run's history, plus decision regions when ``points`` (2-D data) are given."""
+    """Curves of a run's history, plus decision regions when ``points`` (2-D data) are given: beside
+    the curves (``width`` 726 shown pixels), or below them when ``stacked`` (368, for a narrow column).
+    ``scale`` is the PNG's pixels per shown pixel (``shown_width`` of its PNG is ``width``)."""
 
     def __init__(self, classification: bool, penalty: bool = False, points: dict[str, Any] | None = None,
-                 classes: int = 2, dpi: int = 72):
+                 classes: int = 2, scale: float = LIVE_SCALE, stacked: bool = False):
         self.classification = classification
-        panels = 2 + (points is not None)
-        self.figure, self.canvas = new_figure(3.3 * panels, 2.7, dpi)
-        axes = self.figure.subplots(1, panels)
-        self.loss_axes, self.metric_axes = axes[0], axes[1]
-        self.region_axes = axes[2] if points is not None else None
+        curves = TOP + 2 * CURVES_HEIGHT + MIDDLE + BOTTOM  # the curves' block, from its top to the epoch label
+        # The regions beside the curves, or (``stacked``, for a narrow place) below them as wide as they are.
+        side = REGION_SIDE if not stacked else CURVES_WIDTH
+        below = TOP + side + RIGHT if points is not None and stacked else 0
+        self.width = LEFT + CURVES_WIDTH + RIGHT + (GAP + side if points is not None and not stacked else 0)
+        height = curves + below
+        self.figure, self.canvas = new_figure(self.width / 72, height / 72, dpi=72 * scale)
+
+        def rect(left: float, bottom: float, width: float, height_: float) -> list[float]:
+            return [left / self.width, bottom / height, width / self.width, height_ / height]
+
+        self.metric_axes = self.figure.add_axes(rect(LEFT, below + BOTTOM, CURVES_WIDTH, CURVES_HEIGHT))
+        self.loss_axes = self.figure.add_axes(rect(LEFT, below + BOTTOM + CURVES_HEIGHT + MIDDLE, CURVES_WIDTH,
+                                                   CURVES_HEIGHT), sharex=self.metric_axes)
+        self.region_axes = None
+        if points is not None:
+            left, bottom = (LEFT, RIGHT) if stacked else (LEFT + CURVES_WIDTH + GAP, BOTTOM)
+            self.region_axes = self.figure.add_axes(rect(left, bottom, side, side))
         self.lines = {
             "train_loss": self.loss_axes.plot([], [], color="#1f77b4", label="train")[0],
             "val_loss": self.loss_axes.plot([], [], color="#ff7f0e", label="validation")[0],
         }
         if penalty:
             self.lines["train_penalty"] = self.loss_axes.plot([], [], color="#7f7f7f", linestyle="--",
-                                                              label="penalty (L1/L2)")[0]
+                                                              label="penalty")[0]
         if classification:
             self.lines["train_acc"] = self.metric_axes.plot([], [], color="#1f77b4", label="train")[0]
         metric = "val_acc" if classification else "val_mae"
         self.lines[metric] = self.metric_axes.plot([], [], color="#ff7f0e", label="validation")[0]
-        self.loss_axes.set(title="loss", xlabel="epoch")
-        self.metric_axes.set(title="accuracy" if classification else "mean abs. error", xlabel="epoch")
+        self.loss_axes.set_title("loss", loc="left", fontsize=TITLE)
+        self.metric_axes.set_title("accuracy" if classification else "mean abs. error", loc="left", fontsize=TITLE)
+        self.metric_axes.set_xlabel("epoch")
+        self.loss_axes.tick_params(labelbottom=False)
+        # One legend for both panels (same colours), in the loss panel's title row: it hides no curve.
+        self.loss_axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(self.loss_axes.lines),
+                              borderaxespad=0.1, handlelength=1.4, handletextpad=0.4, columnspacing=1.0,
+                              frameon=False, fontsize=TEXT)
         for ax in (self.loss_axes, self.metric_axes):
             ax.grid(alpha=0.3)
-            ax.legend(loc="upper right" if ax is self.loss_axes else "lower right", fontsize=8, frameon=False)
+            readable(ax)
         self.animated = list(self.lines.values())
         self.region = None
         if points is not None:
             self._regions(points, classes)
-        # Fixed margins (in inches, turned into fractions): tight_layout costs ~45 ms per figure.
-        width = 3.3 * panels
-        self.figure.subplots_adjust(left=0.5 / width, right=1 - 0.15 / width, bottom=0.45 / 2.7, top=1 - 0.3 / 2.7,
-                                    wspace=0.3)
         self.limits: tuple | None = None
+        self.extremes: dict[str, tuple[int, float, float]] = {}  # per curve: values seen, lowest, highest
+        self.ranges: dict[str, tuple[float, float]] = {}  # per y axis: its limits now
         self.background = None
         self.full_draws = 0
 
@@ -81,12 +127,13 @@ class TrainingFigure:
         self.region = ax.imshow(np.ones((2, 2, 3)), origin="lower", extent=points["extent"], aspect="auto",
                                 interpolation="bilinear")
         self.scatters = []
-        for name, edge, size in (("train", "white", 14), ("val", "black", 14)):
+        for name, edge in (("train", "white"), ("val", "black")):
             X, y = points[name]
             if len(X):
-                self.scatters.append(ax.scatter(X[:, 0], X[:, 1], c=[class_color(int(c)) for c in y], s=size,
-                                                edgecolors=edge, linewidths=0.6))
-        ax.set(title="decision regions", xticks=[], yticks=[])
+                self.scatters.append(ax.scatter(X[:, 0], X[:, 1], c=[class_color(int(c)) for c in y], s=22,
+                                                edgecolors=edge, linewidths=0.7))
+        ax.set_title("decision regions", loc="left", fontsize=TITLE)
+        ax.set(xticks=[], yticks=[])
         ax.set_xlim(points["extent"][:2])
         ax.set_ylim(points["extent"][2:])
         self.animated += [self.region, *self.scatters]
@@ -108,27 +155,49 @@ class TrainingFigure:
             for artist in self.animated:
                 artist.axes.draw_artist(artist)
 
+    def _extreme(self, history: dict[str, list[float]], keys: tuple[str, ...]) -> tuple[float, float]:
+        """The lowest and highest finite values of these curves so far, reading only the new epochs."""
+        low, high = math.inf, -math.inf
+        for key in keys:
+            values = history.get(key, [])
+            seen, lowest, highest = self.extremes.get(key, (0, math.inf, -math.inf))
+            if len(values) < seen:  # a history that was replaced: fit the axes to it afresh
+                seen, lowest, highest = 0, math.inf, -math.inf
+                self.ranges.clear()
+            fresh = np.asarray(values[seen:], dtype=float)
+            fresh = fresh[np.isfinite(fresh)]
+            if fresh.size:
+                lowest, highest = min(lowest, float(fresh.min())), max(highest, float(fresh.max()))
+            self.extremes[key] = (len(values), lowest, highest)
+            low, high = min(low, lowest), max(high, highest)
+        return low, high
+
+    def _range(self, name: str, low: float, high: float, fit) -> tuple[float, float]:
+        """The axis' limits as they are while every value lies inside them; ``fit(low, high)`` once one
+        leaves (extremes only grow, so that happens a few times a run, and each costs a full draw)."""
+        current = self.ranges.get(name)
+        if not math.isfinite(low):
+            return current or (0.0, 1.0)
+        if current is None or low < current[0] or high > current[1] - 0.01 * (current[1] - current[0]):
+            current = self.ranges[name] = fit(low, high)
+        return current
+
     def _limits(self, history: dict[str, list[float]], epochs: int | None) -> tuple:
         count = len(history.get("train_loss", []))
         planned = max(epochs or 0, count, 2)
         # A short run keeps its whole span on screen; a long one grows the axis in 1-2-5 steps.
         x_max = planned if planned <= 200 else min(planned, max(10.0, _nice_ceiling(count * 1.1)))
-        losses = [v for k in ("train_loss", "val_loss", "train_penalty") for v in history.get(k, []) if math.isfinite(v)]
-        loss_top = _nice_ceiling(max(losses) * 1.05) if losses else 1.0
+        loss = self._range("loss", *self._extreme(history, ("train_loss", "val_loss", "train_penalty")), _falling)
         if self.classification:
-            accs = [v for k in ("train_acc", "val_acc") for v in history.get(k, []) if math.isfinite(v)]
-            low = math.floor(min(accs) * 10) / 10 if accs else 0.0
-            metric = (min(low, 0.9), 1.0)
+            metric = self._range("metric", *self._extreme(history, ("train_acc", "val_acc")), _accuracy)
         else:
-            errors = [v for v in history.get("val_mae", []) if math.isfinite(v)]
-            metric = (0.0, _nice_ceiling(max(errors) * 1.05) if errors else 1.0)
-        return x_max, loss_top, metric
+            metric = self._range("metric", *self._extreme(history, ("val_mae",)), _falling)
+        return x_max, loss, metric
 
     def _full_draw(self, limits: tuple) -> None:
-        x_max, loss_top, metric = limits
-        for ax in (self.loss_axes, self.metric_axes):
-            ax.set_xlim(1, x_max)
-        self.loss_axes.set_ylim(0, loss_top)
+        x_max, loss, metric = limits
+        self.metric_axes.set_xlim(1, x_max)
+        self.loss_axes.set_ylim(*loss)
         self.metric_axes.set_ylim(*metric)
         for artist in self.animated:
             artist.set_animated(True)

@@ -1,4 +1,5 @@
-"""Pictures of convolutional networks: learned filters, and feature maps of one image."""
+"""Pictures of convolutional networks: learned filters, and feature maps of one image (text at the
+notebook's size: see ``render``)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..core.errors import NbdlError
-from .render import LIMIT, array, new_figure, plain
+from .render import LIMIT, TEXT, TITLE, array, new_figure, plain
 
 
 def filters_figure(weights, limit: int = 32) -> Figure:
@@ -16,14 +17,14 @@ def filters_figure(weights, limit: int = 32) -> Figure:
     kernels = weights.mean(axis=1)[:LIMIT.check(limit)]  # (filters, k, k)
     columns = min(8, len(kernels))
     rows = math.ceil(len(kernels) / columns)
-    figure, _ = new_figure(columns * 0.75, rows * 0.8 + 0.35)
+    figure, _ = new_figure(columns * 0.85 + 0.1, rows * 1.0 + 0.45)
     scale = float(np.abs(kernels).max()) or 1.0
     for i, kernel in enumerate(kernels):
         ax = figure.add_subplot(rows, columns, i + 1)
         ax.imshow(kernel, cmap="RdBu_r", vmin=-scale, vmax=scale)
-        ax.set_title(str(i), fontsize=7, pad=1)
+        ax.set_title(str(i), fontsize=TEXT, pad=2)
         ax.axis("off")
-    figure.suptitle(f"first-layer filters ({len(kernels)})", fontsize=9)
+    figure.suptitle(f"first-layer filters ({len(kernels)})", fontsize=TITLE)
     figure.tight_layout(pad=0.3)
     return figure
 
@@ -37,8 +38,9 @@ def feature_maps_figure(image: np.ndarray, maps: list[tuple[str, np.ndarray]], l
     maps = [(str(name), array(values, f"the maps of {name!r}", (3,))) for name, values in maps]
     columns = min(LIMIT.check(limit), max((m.shape[0] for _, m in maps), default=1))
     rows = [("input", image.reshape(-1, *image.shape[-2:])[:1])] + maps
-    figure, _ = new_figure(columns * 0.85 + 0.2, len(rows) * 1.0 + 0.1)
-    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.95, hspace=0.45, wspace=0.1)
+    height = len(rows) * 1.25 + 0.1
+    figure, _ = new_figure(max(columns * 0.95 + 0.2, 3.6), height)
+    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / height, hspace=0.5, wspace=0.1)
     for row, (name, values) in enumerate(rows):
         for channel in range(min(columns, values.shape[0])):
             ax = figure.add_subplot(len(rows), columns, row * columns + channel + 1)
@@ -46,7 +48,7 @@ def feature_maps_figure(image: np.ndarray, maps: list[tuple[str, np.ndarray]], l
             ax.set_xticks([])
             ax.set_yticks([])
             if channel == 0:
-                ax.set_title(plain(name), fontsize=7, loc="left", pad=2)
+                ax.set_title(plain(name), fontsize=TEXT, loc="left", pad=3)
     return figure
 
 
@@ -59,8 +61,9 @@ def augmented_figure(originals: np.ndarray, versions: list[np.ndarray]) -> Figur
     if any(len(row) != len(originals) for row in rows):
         raise NbdlError(f"each augmented version must hold as many images as the originals ({len(originals)})")
     columns = len(originals)
-    figure, _ = new_figure(columns * 0.8, len(rows) * 0.8 + 0.3)
-    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / (len(rows) * 0.8 + 0.3),
+    height = len(rows) * 0.85 + 0.4
+    figure, _ = new_figure(columns * 0.85 + 0.9, height)
+    figure.subplots_adjust(left=0.9 / (columns * 0.85 + 0.9), right=0.99, bottom=0.02, top=1 - 0.4 / height,
                            hspace=0.1, wspace=0.1)
     for r, images in enumerate(rows):
         for c, image in enumerate(images):
@@ -69,6 +72,7 @@ def augmented_figure(originals: np.ndarray, versions: list[np.ndarray]) -> Figur
             ax.set_xticks([])
             ax.set_yticks([])
             if c == 0:
-                ax.set_ylabel("original" if r == 0 else f"draw {r}", fontsize=7)
-    figure.suptitle("augmented training samples", fontsize=9)
+                ax.set_ylabel("original" if r == 0 else f"draw {r}", fontsize=TEXT, rotation=0, ha="right",
+                              va="center")
+    figure.suptitle("augmented training samples", fontsize=TITLE)
     return figure
