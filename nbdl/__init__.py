@@ -9,6 +9,9 @@ from . import data
 from .core import (Activation, BatchNorm, Callback, Checkpoint, Config, Dataset, Dense, DivergenceWarning, Dropout,
                    EarlyStopping, Flatten, Input, Layer, NbdlError, Network, NetworkSpec, Option, Run, build, option,
                    train)
+from .core.backprop import gradient_check
+from .core.curves import activation_curves
+from .core.depth import inspect
 from .core.extending import register_layer, register_optimizer
 from .core.optimizers import OptimizerKind
 from .core.resume import load
@@ -22,6 +25,7 @@ __all__ = [
     "EarlyStopping", "Flatten", "Input", "Layer", "NbdlError", "Network", "NetworkSpec", "Option", "OptimizerKind",
     "Run", "build", "data", "freeze", "load", "load_data", "option", "register_layer", "register_optimizer", "train",
     "unfreeze", "with_new_head",
+    "activation_curves", "gradient_check", "inspect",
 ]
 
 

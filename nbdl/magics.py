@@ -221,20 +221,22 @@ def show_network(name: str, network: Network) -> None:
     from .core.diagnostics import summary
     from .html import summary_table
     from .plots.pictures import network_figure
-    from .plots.render import figure_png
+    from .plots.render import figure_png, shown_width
 
     rows = summary(network)
     display(HTML(summary_table(name, rows)))
-    display(Image(figure_png(network_figure(rows))))
+    png = figure_png(network_figure(rows))
+    display(Image(png, width=shown_width(png)))  # drawn at 2x: shown at its size, sharp
 
 
 def show_data(data: Dataset) -> None:
     from .html import data_line
     from .plots.pictures import data_figure
-    from .plots.render import figure_png
+    from .plots.render import figure_png, shown_width
 
     display(HTML(data_line(data)))
-    display(Image(figure_png(data_figure(data))))
+    png = figure_png(data_figure(data))
+    display(Image(png, width=shown_width(png)))
 
 
 def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: str = "run",
@@ -242,17 +244,25 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
     """Fit in the foreground with a progress line and every live view that applies to the run (the
     training curves, and more as the run asks for them); Ctrl-C stops between batches. How the fit
     ended is read from the run's status and printed once."""
-    from .html import Progress
+    from .html import CoachNotes, Progress
 
     progress_handle = display(HTML(""), display_id=True)
     callbacks = [Progress(lambda html: progress_handle.update(HTML(html))), *(callbacks or [])]
+    if run.config.diagnostics or run.notes:
+        notes_handle = display(HTML(""), display_id=True)
+        callbacks.append(CoachNotes(lambda html: notes_handle.update(HTML(html))))
     shown = []
     if plot:
         from .plots import views
+        from .plots.render import shown_width
 
         for view in views.for_run(run):
             handle = display(HTML(""), display_id=True)
-            shown.append((view, view.make(lambda png, handle=handle: handle.update(Image(png)))))
+
+            def show(png: bytes, handle=handle) -> None:  # at its intended size: a 2x PNG stays sharp
+                handle.update(Image(png, width=shown_width(png)))
+
+            shown.append((view, view.make(show)))
         callbacks += [live for _, live in shown]
     with warnings.catch_warnings(record=True) as caught:  # said below, each once, in words
         warnings.simplefilter("always", CheckpointWarning)

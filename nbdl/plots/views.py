@@ -102,7 +102,7 @@ def for_run(run: Any) -> list[View]:
 
 
 # The modules whose views come with nbdl, in the order they are shown; each adds its records.
-BUILT_IN = ("live", "instruments")
+BUILT_IN = ("live", "instruments", "network_view")
 
 
 def _load_builtin() -> None:

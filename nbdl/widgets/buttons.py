@@ -14,7 +14,8 @@ failed          Continue                                 (disabled)          one
 ==============  =======================================  ==================  ===========================
 
 Stop (running or paused) ends the fit between two batches; Reset stops and forgets the run, so the
-next Start makes a new one from the controls as they are.
+next Start makes a new one from the controls as they are. With "run until stopped" (``playground``)
+Start, Train more and Continue train on until Pause or Stop; the states and labels stay as above.
 """
 from __future__ import annotations
 
@@ -59,10 +60,14 @@ class Buttons:
         self.widget = W.HBox(list(self.buttons.values()))
         self.widget.add_class("nbdl-buttons")  # a name a browser test (or a user's stylesheet) can find
 
-    def show(self, state: str) -> None:
+    def show(self, state: str, loop: bool = False) -> None:
+        """The buttons as the table says for ``state``; with ``loop`` (run until stopped) Start's icon
+        says that it trains on until Pause or Stop."""
         start, (middle, middle_on), step_on, stop_on = BUTTONS[state]
         buttons = self.buttons
         buttons["start"].description, buttons["start"].disabled = start or "Start", start is None
+        buttons["start"].icon = "repeat" if loop else "play"
+        buttons["start"].tooltip = "trains until Pause or Stop" if loop else ""
         buttons["pause"].description, buttons["pause"].disabled = middle, not middle_on
         buttons["pause"].icon = "play" if middle == "Resume" else "pause"
         buttons["step"].disabled, buttons["stop"].disabled = not step_on, not stop_on

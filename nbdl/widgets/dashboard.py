@@ -17,11 +17,13 @@ from ..core.config import LIVE, Config, train_command
 from ..core.data import Dataset
 from ..core.network import as_spec
 from ..core.tasks import CLASSIFICATION
-from ..html import Progress, error_box, figures_line
+from ..html import CoachNotes, Progress, error_box, figures_line
 from ..plots import views
+from ..plots.render import shown_width
 from .buttons import Buttons, state_of
 from .controls import WIDE, style
 from .layers import LayerList
+from .playground import Playground
 from .sections import Settings, data_record, option_changed
 from .worker import Worker
 
@@ -67,17 +69,19 @@ class Dashboard:
         ], titles=("Network", "Data", "Optimizer", "Regularization", "Other"), selected_index=0)
         self.actions = Buttons({name: getattr(self, name) for name in ("start", "pause", "step", "stop", "reset")})
         self.buttons = self.actions.buttons
+        self.playground = Playground(lambda: None if self.state == "running" else self.run, self._refresh)
         self.status = W.HTML()
         self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="240px"))
         self.figures = W.HTML(value="")
         self.message = W.HTML()
+        self.notes = W.HTML()  # what the coach says, with diagnostics on
         self.pictures = W.VBox([])  # one image per live view that applies to the run
         self.shown: list[tuple[views.View, views.LiveView, W.Image]] = []
         self.magic = W.Textarea(layout=W.Layout(width="100%"))
         for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic")):
             widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
-        training = W.VBox([self.actions.widget, self.status, W.HBox([self.bar, self.figures]),
-                           self.message, self.pictures, W.HTML("<b>copy as magic</b>"), self.magic],
+        training = W.VBox([self.actions.widget, self.playground.widget, self.status, W.HBox([self.bar, self.figures]),
+                           self.message, self.notes, self.pictures, W.HTML("<b>copy as magic</b>"), self.magic],
                           layout=W.Layout(flex="1 1 auto", min_width="360px"))
         self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
                              layout=W.Layout(width="100%"))
@@ -297,7 +301,8 @@ class Dashboard:
     def _launch(self, epochs: int) -> None:
         if [view.name for view in views.for_run(self.run)] != [view.name for view, _, _ in self.shown]:
             self._new_pictures()  # a setting switched on since (diagnostics) brings its picture
-        self.worker.launch(self.run, epochs, [*(live for _, live, _ in self.shown), self.progress])
+        self.worker.launch(self.run, epochs, [*self.playground.callbacks([live for _, live, _ in self.shown]),
+                                              self.progress, self.coach])
         self._refresh()
 
     def _fit_ended(self) -> None:
@@ -315,6 +320,8 @@ class Dashboard:
 
     def _new_view(self) -> None:
         self.progress = Progress(self._show_progress)
+        self.coach = CoachNotes(self._show_notes, this_fit=False)
+        self.notes.value = ""
         self.bar.value, self.figures.value = 0, ""
         self._new_pictures()
 
@@ -327,10 +334,12 @@ class Dashboard:
         self.shown = []
         for view in records:
             # No broken-image icon before the first picture: hidden until it comes.
-            image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
+            # Its width is set to the picture's own (shown_width): not stretched to the column (blurry).
+            image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none", align_self="flex-start"))
             image.add_class("nbdl-picture" if view.name == "training" else f"nbdl-{view.name}")
             self.shown.append((view, view.make(lambda png, image=image: self._show_image(image, png)), image))
         self.pictures.children = [image for _, _, image in self.shown]
+        self.playground.attach([live for _, live, _ in self.shown])
 
     @property
     def plot(self) -> views.LiveView:
@@ -344,6 +353,8 @@ class Dashboard:
 
     @staticmethod
     def _show_image(image: W.Image, png: bytes) -> None:
+        """The picture at the size it was drawn for (a 2x PNG at half its pixel width: sharp)."""
+        image.width = str(shown_width(png))
         image.value = png
         image.layout.display = None
 
@@ -355,11 +366,14 @@ class Dashboard:
             self.figures.value = escape(figures_line(run))
             self._show_status()
 
+    def _show_notes(self, html: str) -> None:
+        self.notes.value = html
+
     def _say(self, html: str) -> None:
         self.message.value = html
 
     def _refresh(self) -> None:
-        self.actions.show(self.state)
+        self.actions.show(self.state, self.playground.looping)
         self._show_status()
 
     def _show_status(self) -> None:
@@ -376,10 +390,12 @@ class Dashboard:
         self.closed = True
         self.stop()
         self.actions.close()
+        self.playground.close()
         self.template.unobserve(self._template_chosen, names="value")
         self.data_choice.unobserve(self._data_chosen, names="value")
         self.settings.close()
         self.layers.close()
         for widget in (self.template, self.data_choice, self.status, self.bar, self.figures,
-                       self.message, *(image for _, _, image in self.shown), self.pictures, self.magic, self.widget):
+                       self.message, self.notes, *(image for _, _, image in self.shown), self.pictures, self.magic,
+                       self.widget):
             widget.close()
