@@ -27,6 +27,7 @@ from .playground import Playground
 from .sections import Settings, data_record, option_changed
 from .worker import Worker
 
+PICTURES_WIDTH = 860  # px: the widest live picture (the network view) at its own size
 DEFAULT_NETWORK = "input 2\ndense 8 relu\ndense 8 relu\ndense 2 softmax"
 TEMPLATES = {
     "MLP": ("moons", "dense 8 relu\ndense 8 relu\ndense 2 softmax"),
@@ -82,9 +83,10 @@ class Dashboard:
             widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
         training = W.VBox([self.actions.widget, self.playground.widget, self.status, W.HBox([self.bar, self.figures]),
                            self.message, self.notes, self.pictures, W.HTML("<b>copy as magic</b>"), self.magic],
-                          layout=W.Layout(flex="1 1 auto", min_width="360px"))
+                          layout=W.Layout(flex="1 1 auto", min_width=f"min(100%, {PICTURES_WIDTH}px)"))
+        # Where the pictures do not fit beside the controls at their own size, they go below them.
         self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
-                             layout=W.Layout(width="100%"))
+                             layout=W.Layout(width="100%", flex_flow="row wrap"))
         self.settings.show_data_options(data_record(self.config.data), self.config.data_options, self.data_option_changed)
         self.settings.show(self.config)
         self._new_view()
