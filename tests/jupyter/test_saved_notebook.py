@@ -27,7 +27,7 @@ def test_last_frame_is_saved_as_a_png(tmp_path):
     saved = nbformat.read(path, as_version=4)
     outputs = saved.cells[2].outputs
     pngs = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(pngs) == 1, "one picture, updated in place"
+    assert len(pngs) == 2, "the training curves and the network view, each one picture updated in place"
     assert base64.b64decode(pngs[0]["data"]["image/png"]).startswith(b"\x89PNG")
     progress = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("epoch 4/4" in html for html in progress)
