@@ -19,10 +19,10 @@ from ..core.network import as_spec
 from ..core.tasks import CLASSIFICATION
 from ..html import CoachNotes, Progress, error_box, figures_line
 from ..plots import views
-from ..plots.render import shown_width
 from .buttons import Buttons, state_of
 from .controls import WIDE, style
 from .layers import LayerList
+from .pictures import Pictures
 from .playground import Playground
 from .sections import Settings, data_record, option_changed
 from .worker import Worker
@@ -76,13 +76,12 @@ class Dashboard:
         self.figures = W.HTML(value="")
         self.message = W.HTML()
         self.notes = W.HTML()  # what the coach says, with diagnostics on
-        self.pictures = W.VBox([])  # one image per live view that applies to the run
-        self.shown: list[tuple[views.View, views.LiveView, W.Image]] = []
+        self.pictures = Pictures()
         self.magic = W.Textarea(layout=W.Layout(width="100%"))
         for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic")):
             widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
         training = W.VBox([self.actions.widget, self.playground.widget, self.status, W.HBox([self.bar, self.figures]),
-                           self.message, self.notes, self.pictures, W.HTML("<b>copy as magic</b>"), self.magic],
+                           self.message, self.notes, self.pictures.widget, W.HTML("<b>copy as magic</b>"), self.magic],
                           layout=W.Layout(flex="1 1 auto", min_width=f"min(100%, {PICTURES_WIDTH}px)"))
         # Where the pictures do not fit beside the controls at their own size, they go below them.
         self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
@@ -301,10 +300,10 @@ class Dashboard:
         return True
 
     def _launch(self, epochs: int) -> None:
-        if [view.name for view in views.for_run(self.run)] != [view.name for view, _, _ in self.shown]:
+        if self.pictures.stale(self.run):
             self._new_pictures()  # a setting switched on since (diagnostics) brings its picture
-        self.worker.launch(self.run, epochs, [*self.playground.callbacks([live for _, live, _ in self.shown]),
-                                              self.progress, self.coach])
+        self.worker.launch(self.run, epochs, [*self.playground.callbacks(self.pictures.live), self.progress,
+                                              self.coach])
         self._refresh()
 
     def _fit_ended(self) -> None:
@@ -313,11 +312,8 @@ class Dashboard:
             self._say(error_box(f"training failed: {type(self.error).__name__}: {self.error}"))
         elif self.run.status == "diverged":
             self._say(error_box(self.run.stop_reason))
-        else:
-            for view, live, _ in self.shown:
-                if live.error is not None:
-                    self._say(error_box(f"the {view.title} stopped ({type(live.error).__name__}: {live.error}); "
-                                        "training went on"))
+        elif self.pictures.failures():
+            self._say(error_box("; ".join(self.pictures.failures())))
         self._refresh()
 
     def _new_view(self) -> None:
@@ -328,20 +324,13 @@ class Dashboard:
         self._new_pictures()
 
     def _new_pictures(self) -> None:
-        """An image and a live view for each picture that applies to the run (the training curves
-        before there is a run)."""
-        for _, _, image in self.shown:
-            image.close()
-        records = views.for_run(self.run) if self.run is not None else [views.registry.get("training")]
-        self.shown = []
-        for view in records:
-            # No broken-image icon before the first picture: hidden until it comes.
-            # Its width is set to the picture's own (shown_width): not stretched to the column (blurry).
-            image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none", align_self="flex-start"))
-            image.add_class("nbdl-picture" if view.name == "training" else f"nbdl-{view.name}")
-            self.shown.append((view, view.make(lambda png, image=image: self._show_image(image, png)), image))
-        self.pictures.children = [image for _, _, image in self.shown]
-        self.playground.attach([live for _, live, _ in self.shown])
+        self.pictures.make(self.run)
+        self.playground.attach(self.pictures.live)
+
+    @property
+    def shown(self) -> list[tuple[views.View, views.LiveView, Any]]:
+        """Each live view's record, callback and image."""
+        return self.pictures.shown
 
     @property
     def plot(self) -> views.LiveView:
@@ -352,13 +341,6 @@ class Dashboard:
     def image(self) -> W.Image:
         """The training curves' image."""
         return self.shown[0][2]
-
-    @staticmethod
-    def _show_image(image: W.Image, png: bytes) -> None:
-        """The picture at the size it was drawn for (a 2x PNG at half its pixel width: sharp)."""
-        image.width = str(shown_width(png))
-        image.value = png
-        image.layout.display = None
 
     def _show_progress(self, html: str) -> None:
         run = self.run
@@ -397,7 +379,7 @@ class Dashboard:
         self.data_choice.unobserve(self._data_chosen, names="value")
         self.settings.close()
         self.layers.close()
+        self.pictures.close()
         for widget in (self.template, self.data_choice, self.status, self.bar, self.figures,
-                       self.message, self.notes, *(image for _, _, image in self.shown), self.pictures, self.magic,
-                       self.widget):
+                       self.message, self.notes, self.magic, self.widget):
             widget.close()
