@@ -16,10 +16,15 @@ def run(magics, args) -> None:
 
     from ..widgets.draw import DrawPanel
 
+    from ..core.errors import NbdlError
+
     magics.check_name(args.name)
     panel_name = getattr(args, "panel_name", None)
     if panel_name is not None:
         magics.check_name(panel_name)
+        if panel_name == args.name:
+            raise NbdlError(f"--as {panel_name}: the panel and the data set would overwrite each other at every "
+                            "stroke; give the panel another name")
     panel = DrawPanel(args.name, magics.shell.user_ns)
     if panel_name is not None:
         magics.shell.user_ns[panel_name] = panel

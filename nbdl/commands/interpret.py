@@ -39,7 +39,7 @@ def run(magics, args) -> None:
     explained = []
     if methods:  # computed before anything is shown: a run they do not fit is refused whole
         indices = [m.index for m in found.mistakes[:EXPLAINED]] or None
-        explained = [target.attributions(split, indices, method) for method in methods.split(",")]
+        explained = [target.attributions(split, indices, method) for method in dict.fromkeys(methods.split(","))]
     pictures = [confusion_figure(found)]
     if found.images and found.mistakes:
         pictures.append(mistakes_figure(found))
@@ -51,7 +51,8 @@ def run(magics, args) -> None:
         display(HTML(found.mistakes_html()))
     if explained:
         if not found.mistakes:
-            print(f"no wrong predictions on the {split} split: explaining its first samples instead")
+            print(f"--count {count}: explaining the {split} split's first samples instead" if count == 0 else
+                  f"no wrong predictions on the {split} split: explaining its first samples instead")
         png = figure_png(attributions_figure(explained))
         display(Image(png, width=shown_width(png)))
 

@@ -193,6 +193,8 @@ class EarlyStopping(Callback):
             raise NbdlError(f"early stopping watches {spell('monitor')} {self.monitor!r} but the run logs only: "
                             f"{', '.join(k for k in logs if k != 'epoch')}")
         value = logs[self.monitor]
+        if isinstance(value, float) and math.isnan(value):  # not measured this epoch (a skipped record)
+            return
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, logs["epoch"], 0
             if self.restore_best:

@@ -7,7 +7,8 @@ The checks and their thresholds:
   last one's;
 - ``exploding``: the first weighted layer's gradient norm is VANISHING times or more above the last
   one's, or any layer's is above EXPLODING; or the loss became NaN or infinite;
-- ``dead``: DEAD or more of the units of the ReLU-family layers never fire on the fixed batch;
+- ``dead``: DEAD or more of the units of the ReLU layers never fire on the fixed batch (a leaky
+  ReLU's, an ELU's, a GELU's or a swish unit keeps a gradient below 0, so it is not dead);
 - ``saturated``: SATURATED or more of the sigmoid and tanh outputs sit where the slope is flat;
 - ``overfitting``: each of the last OVERFIT_EPOCHS validation losses is more than OVERFIT_RISE
   above the best one before them, while the training loss fell by 5% or more since that best
@@ -15,7 +16,8 @@ The checks and their thresholds:
 - ``lr_low``: the training loss moved less than FLAT of itself over the last WINDOW epochs while
   still above 90% of where it started;
 - ``lr_high``: the training loss went up and down at least four times in the last WINDOW + 1
-  epochs, by more than 5% of itself on average.
+  epochs, by more than 5% of itself on average, while still above STUCK of its first epoch's
+  value (a loss that has come far down jitters by the batches' noise alone).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ OVERFIT_RISE = 0.05
 OVERFIT_EPOCHS = 3
 FLAT = 0.01
 WINDOW = 5
+STUCK = 0.3
 
 
 @dataclass
@@ -122,8 +125,7 @@ def _gradients(coach: Coach, run, epoch: int) -> list[Note]:
                           "the last layer's, so the first layers barely learn",
                           f"gradient norm {first:.2e} in '{record.layers[layers[0]]}' against {last:.2e} in "
                           f"'{record.layers[layers[-1]]}'",
-                          "relu, leaky_relu or elu activations with --init kaiming, batch norm between the layers, "
-                          "or fewer layers"))
+                          _vanishing_advice(record.activations)))
     biggest = max(range(len(grads)), key=lambda i: grads[i] if math.isfinite(grads[i]) else -1)
     if (first > 0 and last > 0 and first / last >= VANISHING) or grads[biggest] > EXPLODING:
         notes.append(Note("exploding", epoch,
@@ -134,13 +136,25 @@ def _gradients(coach: Coach, run, epoch: int) -> list[Note]:
     return notes
 
 
-def _shares(run, figure: str) -> tuple[float, str] | None:
-    """The mean share over the layers that have one, and the worst layer in words."""
+def _vanishing_advice(activations: list[str | None]) -> str:
+    """What to try, for the activations the network has (no advice to use what it already uses)."""
+    from .activations import SATURATING
+
+    if any(a in SATURATING for a in activations):
+        return ("relu, leaky_relu or elu activations with --init kaiming, batch norm between the layers, "
+                "or fewer layers")
+    return "--init kaiming with the biases at 0, batch norm between the layers, or fewer layers"
+
+
+def _shares(run, figure: str, only: tuple[str, ...] | None = None) -> tuple[float, str] | None:
+    """The mean share over the layers that have one (of the activations ``only``), and the worst
+    layer in words."""
     record = run.instruments
     values = record.last(figure)
     if values is None:
         return None
-    kept = [(v, name) for v, name in zip(values, record.layers) if math.isfinite(v)]
+    kept = [(v, name) for v, name, activation in zip(values, record.layers, record.activations)
+            if math.isfinite(v) and (only is None or activation in only)]
     if not kept:
         return None
     worst = max(kept)
@@ -148,7 +162,9 @@ def _shares(run, figure: str) -> tuple[float, str] | None:
 
 
 def _dead(coach: Coach, run, epoch: int) -> list[Note]:
-    found = _shares(run, "dead")
+    # Only plain ReLU units get no gradient at all below 0; a leaky ReLU's, an ELU's, a GELU's or a
+    # swish unit that is never positive still learns, so it is not what this note is about.
+    found = _shares(run, "dead", only=("relu",))
     if found is None or found[0] < DEAD:
         return []
     share, worst = found
@@ -211,7 +227,10 @@ def _lr_high(coach: Coach, run, epoch: int) -> list[Note]:
     steps = [b - a for a, b in zip(recent, recent[1:])]
     turns = sum(1 for a, b in zip(steps, steps[1:]) if a * b < 0)
     size = sum(abs(s) for s in steps) / len(steps)
-    if turns < 4 or size < 0.05 * (sum(recent) / len(recent)):
+    mean, first = sum(recent) / len(recent), run.history["train_loss"][0]
+    # A loss that has already come far down jitters by the batches' noise, which is no sign of a
+    # rate too high; one stuck high that jumps is.
+    if turns < 4 or size < 0.05 * mean or not mean > STUCK * first:
         return []
     lr = run.optimizer.param_groups[0]["lr"]
     return [Note("lr_high", epoch, "the loss jumps up and down: the learning rate may be too high, so steps "

@@ -92,6 +92,9 @@ def chosen(only: Iterable[str] | str | None) -> list[str]:
     (``"relu,tanh"`` or a list) in the order given."""
     if only is None:
         return [record.name for record in activations.registry.in_order()]
+    if not isinstance(only, (str, list, tuple, set)):
+        raise NbdlError(f"{spell('only')} takes activation names such as 'relu,tanh' (or a list of them), got "
+                        f"{only!r}")
     words = only.split(",") if isinstance(only, str) else list(only)
     names = []
     for word in words:
@@ -131,8 +134,10 @@ def _curve(name: str, numbers: tuple[float, ...], x: np.ndarray) -> Curve:
     if name in activations.SATURATING:
         peak = max(np.abs(derivative).max(), np.abs(slope_at(PEAK_GRID)).max())
         curve.saturated = regions(x, lambda points: np.abs(slope_at(points)) < activations.SATURATION * peak)
-    if name in activations.RELU_FAMILY:
-        curve.zero_gradient = regions(x, lambda points: slope_at(points) == 0)
+    # A zero slope by design (ReLU below 0, or a leaky ReLU, PReLU or ELU set to 0), not where a
+    # smooth one's slope underflows far out (ELU, GELU, swish at x = -1000).
+    if name == "relu" or (name in ("leaky_relu", "prelu", "elu") and numbers and numbers[0] == 0):
+        curve.zero_gradient = regions(x, lambda points: (slope_at(points) == 0) & (points < 0))
     return curve
 
 

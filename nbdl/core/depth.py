@@ -6,6 +6,7 @@ its parameters. Several initialisations side by side show why 30 ReLU layers wit
 initialisation fade while Kaiming keeps the signal, and why 10 sigmoid layers vanish."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ import torch
 from .errors import NbdlError
 from .instruments import BATCH, FIGURES, measure, probes
 from .options import INT, Option
+from .registry import normal
 
 SAMPLES = Option("samples", BATCH, "samples in the batch", kind=INT, low=2, high=100_000)
 
@@ -43,9 +45,10 @@ class Inspection:
 
     def __getitem__(self, init: str) -> Depth:
         for depth in self.depths:
-            if depth.init == init:
+            if depth.init == init or normal(depth.init) == normal(str(init)):
                 return depth
-        raise KeyError(init)
+        raise NbdlError(f"this inspection has no initialisation {init!r}; it has: "
+                        f"{', '.join(d.init for d in self.depths)}")
 
     def __repr__(self) -> str:
         parts = [f"{d.init}: first/last gradient {d.ratio():.2g}, last activation std "
@@ -60,15 +63,44 @@ def inspect(network: Any, data: Any = None, init: str | list[str] | tuple[str, .
     from .config import Config
     from .trainer import Run
 
-    inits = [part.strip() for part in init.split(",")] if isinstance(init, str) else list(init)
-    if not inits or not all(isinstance(name, str) and name for name in inits):
+    if isinstance(init, str):
+        inits = split_inits(init)
+    elif isinstance(init, (list, tuple)):
+        inits = list(init)
+    else:
+        inits = []
+    if not inits or not all(isinstance(name, str) and name.strip() for name in inits):
         raise NbdlError(f"init takes an initialisation name or a list of them (such as 'xavier,kaiming'), got {init!r}")
+    taken = sorted(set(settings) & {"init", "seed", "epochs", "network", "data"})
+    if taken:
+        raise NbdlError(f"inspect sets {', '.join(taken)} itself; give the other settings only")
     samples = SAMPLES.check(samples)
     depths = []
     for name in inits:
-        run = Run(Config(network=network, data=data, init=name, seed=seed, epochs=0, **settings))
+        run = Run(Config(network=network, data=data).replace(init=name, seed=seed, epochs=0, **settings))
         depths.append(_depth(run, name, samples))
     return Inspection(_text(run), run.dataset.name, depths)
+
+
+def split_inits(text: str) -> list[str]:
+    """``"xavier, kaiming(bias=-1), normal(0.01, 0)"`` -> three names: commas inside brackets stay,
+    and ``"kaiming, bias=-1"`` (a named number after a comma) stays one initialisation."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    found: list[str] = []
+    for part in (p.strip() for p in parts):
+        if found and re.match(r"^[A-Za-z_]\w*\s*=", part):
+            found[-1] = f"{found[-1]}, {part}"
+        else:
+            found.append(part)
+    return found
 
 
 def _depth(run: Any, init: str, samples: int) -> Depth:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .data import Dataset, check_size
+from .data import LARGEST, Dataset
 from .errors import NbdlError, spell, unknown
 from .options import CHOICE, Option
 
@@ -112,7 +112,12 @@ def compute(names: tuple[str, ...], points: np.ndarray) -> np.ndarray:
     """The columns ``names`` of 2-D ``points`` (n, 2): float32 (n, len(names)), computed in float64."""
     x1, x2 = (points[:, i].astype(np.float64) for i in (0, 1))
     columns = np.stack([registry.get(name).formula(x1, x2) for name in names], axis=1)
-    check_size(columns, f"the input features {','.join(names)}")  # squares of huge coordinates overflow float32
+    top = float(np.abs(columns).max()) if columns.size else 0.0
+    if top > LARGEST:  # squares of huge coordinates overflow float32
+        coordinate = float(np.abs(points).max())
+        raise NbdlError(f"the input features {','.join(names)} reach {top:.3g}, beyond float32's reach (about "
+                        f"{LARGEST:g}); rescale the points (for example divide x1 and x2 by "
+                        f"{10 ** int(np.log10(max(coordinate, 1))):.0e}, their largest being {coordinate:.3g})")
     return columns.astype(np.float32)
 
 

@@ -34,6 +34,7 @@ from .errors import NbdlError
 BATCH = 256  # samples of the fixed batch the instruments look at
 BINS = 30
 HISTOGRAM_VALUES = 4096
+MAX_RECORDS = 2000  # beyond it, older records are thinned (see Instruments._thin)
 FIGURES = ("grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "dead", "saturated")
 HISTOGRAMS = ("act_hist", "weight_hist")
 
@@ -233,6 +234,8 @@ class Instruments:
         return cls([p.name for p in found], [p.activation for p in found], [bool(p.weights) for p in found])
 
     def add(self, epoch: int, step: int, at_epoch_end: bool, found: Measure) -> None:
+        if len(self) >= MAX_RECORDS:
+            self._thin()
         self.epochs.append(epoch)
         self.steps.append(step)
         self.at_epoch_end.append(at_epoch_end)
@@ -243,21 +246,35 @@ class Instruments:
             edges = np.stack([e for _, e in found.histograms[name]])
             self.hist_rows.setdefault(name, []).append((counts, edges))
 
+    def _thin(self) -> None:
+        """Drop every other record of the older half, records taken every N steps first, so a run
+        left training for hours keeps at most MAX_RECORDS (the first and the newest stay)."""
+        half = len(self) // 2
+        steps = [i for i in range(1, half) if not self.at_epoch_end[i]]
+        older = steps[::2] if steps else list(range(1, half, 2))
+        drop = set(older)
+        keep = [i for i in range(len(self)) if i not in drop]
+        for name in ("epochs", "steps", "at_epoch_end"):
+            setattr(self, name, [getattr(self, name)[i] for i in keep])
+        for table in (self.rows, self.hist_rows):
+            for name, values in table.items():
+                table[name] = [values[i] for i in keep]
+
     @property
     def figures(self) -> dict[str, np.ndarray]:
-        """Figure name -> array (records, layers)."""
+        """Figure name -> array (records, layers); (0, layers) before the first record."""
         width = len(self.layers)
-        return {name: np.asarray(self.rows.get(name, []), dtype=float).reshape(-1, width) for name in FIGURES}
+        return {name: np.asarray(self.rows.get(name, []), dtype=float).reshape(len(self), width) for name in FIGURES}
 
     @property
     def histograms(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Histogram name -> (counts (records, layers, BINS), edges (records, layers, BINS + 1))."""
-        width = len(self.layers)
+        width, count = len(self.layers), len(self)
         found = {}
         for name in HISTOGRAMS:
             pairs = self.hist_rows.get(name, [])
-            found[name] = (np.asarray([c for c, _ in pairs], dtype=float).reshape(-1, width, BINS),
-                           np.asarray([e for _, e in pairs], dtype=float).reshape(-1, width, BINS + 1))
+            found[name] = (np.asarray([c for c, _ in pairs], dtype=float).reshape(count, width, BINS),
+                           np.asarray([e for _, e in pairs], dtype=float).reshape(count, width, BINS + 1))
         return found
 
     def last(self, name: str, at_epoch_end: bool = True) -> np.ndarray | None:

@@ -81,6 +81,13 @@ def choose(name: str | None, task: str, output_width: int, target_width: int,
             return registry.get("cross_entropy")
         if output_width == 1 and target_width == 2 and name in (None, "bce"):
             return registry.get("bce")
+        if name == "bce":
+            raise NbdlError(f"{spell('loss')} 'bce' takes one sigmoid output for two classes; the network has "
+                            f"{output_width} output unit(s) and the data {target_width} classes: end the network "
+                            "with 'dense 1 sigmoid'" + ("" if target_width == 2 else ", or use cross_entropy with "
+                                                        f"'dense {target_width} softmax'"))
+        if name == "cross_entropy" and output_width == target_width == 1:
+            raise NbdlError("cross_entropy takes one output per class; end the network with 'dense 2 softmax'")
         raise NbdlError(
             f"the network's output has {output_width} unit(s) but the data has {target_width} classes; "
             f"end the network with 'dense {target_width} softmax'"

@@ -77,16 +77,17 @@ class InstrumentRecorder(Callback):
         return found
 
     def on_epoch_start(self, run):
-        self._in_epoch = 0
+        self._in_epoch = 0  # counted whether or not diagnostics is on, so switching it on mid-epoch is exact
         if run.config.diagnostics:
             self._prepare(run)
             if len(run.batches) == 1 and self._will_record(run):  # the epoch's only step is its last
                 self._snapshot()
 
     def on_batch_end(self, run, logs):
-        if not run.config.diagnostics or self.found is None:
-            return
         self._in_epoch += 1
+        if not run.config.diagnostics:
+            return
+        self._prepare(run)  # switched on since the epoch started
         if self._in_epoch == len(run.batches) - 1 and self._will_record(run):  # the next step is the epoch's last
             self._snapshot()
         every = run.config.diagnostics_every
@@ -100,20 +101,38 @@ class InstrumentRecorder(Callback):
         return self._first or epoch >= run.target_epoch or self._spent <= allowed
 
     def on_epoch_end(self, run, logs):
-        if not run.config.diagnostics or not self._will_record(run, logs["epoch"]):
+        if not run.config.diagnostics:
+            return
+        self._prepare(run)
+        if not self._will_record(run, logs["epoch"]):
+            for name in applicable(self.record):  # a skipped epoch: its figures are not known
+                logs[name] = math.nan
             return
         self._first = False
-        self._prepare(run)
         found = self._take(run, True, logs["epoch"])
         self.before = None
         for name, value in summaries(found.figures, self.record.weighted).items():
-            logs[name] = value
+            if name in applicable(self.record):
+                logs[name] = value
 
     def state_dict(self):
         return self.record.state_dict() if len(self.record) else None
 
     def load_state_dict(self, state, run):
         self.record = Instruments.from_state(state, [probe.name for probe in probes(run.model)])
+
+
+def applicable(record: Instruments) -> list[str]:
+    """The history figures that this network has: a gradient ratio needs two weighted layers, a
+    dead share a ReLU-family layer, a saturated share a sigmoid or tanh layer."""
+    from .activations import RELU_FAMILY, SATURATING
+
+    found = ["grad_ratio"] if sum(record.weighted) > 1 else []
+    if any(a in RELU_FAMILY for a in record.activations):
+        found.append("dead_share")
+    if any(a in SATURATING for a in record.activations):
+        found.append("saturated_share")
+    return found
 
 
 def summaries(figures: dict[str, list[float]], weighted: list[bool]) -> dict[str, float]:

@@ -6,6 +6,7 @@ import math
 import textwrap
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -63,6 +64,7 @@ def _panel(ax, x: np.ndarray, curve: Curve) -> None:
         ax.axvspan(start, end, **ZERO_GRADIENT)
     ax.axhline(0, color="#cccccc", linewidth=0.8, zorder=0)
     ax.set_xlim(x[0], x[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # wide ranges (-1000 to 1000) keep their labels apart
     both = np.concatenate([curve.value, curve.derivative])
     bottom, top = float(both.min()), float(both.max())
     pad = 0.08 * max(top - bottom, 1e-6)

@@ -18,6 +18,13 @@ def _short(name: str, width: int = 22) -> str:
     return name if len(name) <= width else name[:width - 1] + "…"
 
 
+def _tag(name: str, index: int) -> str:
+    """The number a layer goes by in all three panels: its line in the network (``4 dense 16
+    relu`` -> 4), else its place among the watched layers."""
+    first = name.split(" ", 1)[0]
+    return first if first.isdigit() else str(index + 1)
+
+
 def _chosen(count: int, most: int) -> list[int]:
     if count <= most:
         return list(range(count))
@@ -40,9 +47,13 @@ def instruments_figure(record: Any) -> render.Picture | None:
     grid = figure.add_gridspec(1, 3, width_ratios=[1.25, 0.8, 1.0], left=0.17, right=0.98, bottom=0.8 / height,
                                top=1 - 0.45 / height, wspace=0.3)
     labels = [_short(name) for name in layers]
-    _gradients(figure.add_subplot(grid[0]), record, ends, labels)
-    _shares(figure.add_subplot(grid[1]), record, ends[-1], rows)
-    _histograms(figure, grid[2], record, ends[-1])
+    tags = [_tag(name, i) for i, name in enumerate(layers)]
+    heat = figure.add_subplot(grid[0])
+    _gradients(heat, record, ends, labels)
+    shares = figure.add_subplot(grid[1])
+    _shares(shares, record, ends[-1], tags)
+    _histograms(figure, grid[2], record, ends[-1], tags)
+    render.readable(heat, shares, *figure.axes[2:])
     return figure
 
 
@@ -60,10 +71,11 @@ def _gradients(ax, record, ends: list[int], labels: list[str]) -> None:
     ax.set_xticks([t + 1 for t in ticks], [str(epochs[t]) for t in ticks])
     ax.set(title="gradient norm per layer", xlabel="epoch")
     colorbar = ax.figure.colorbar(image, ax=ax, pad=0.02, fraction=0.08)
-    colorbar.ax.tick_params(labelsize=render.TEXT - 1)
+    colorbar.ax.tick_params(labelsize=render.SMALLEST)
 
 
-def _shares(ax, record, index: int, rows: int) -> None:
+def _shares(ax, record, index: int, tags: list[str]) -> None:
+    rows = len(tags)
     dead = np.asarray(record.rows["dead"][index], dtype=float)
     saturated = np.asarray(record.rows["saturated"][index], dtype=float)
     y = np.arange(rows)
@@ -71,9 +83,9 @@ def _shares(ax, record, index: int, rows: int) -> None:
     ax.barh(y + 0.2, np.nan_to_num(saturated), height=0.4, color="#9467bd", label="saturated")
     for i in range(rows):
         if math.isnan(dead[i]) and math.isnan(saturated[i]):
-            ax.text(0.02, i, "n/a", va="center", color="#7f7f7f", fontsize=render.TEXT - 1)
+            ax.text(0.02, i, "n/a", va="center", color="#7f7f7f", fontsize=render.SMALLEST)
     ax.set_ylim(rows - 0.5, -0.5)
-    ax.set_yticks(y, [str(i + 1) for i in y])
+    ax.set_yticks(y, tags)
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.5, 1], ["0%", "50%", "100%"])
     ax.set(ylabel="layer", xlabel=f"share of units, epoch {record.epochs[index]}")
@@ -83,7 +95,7 @@ def _shares(ax, record, index: int, rows: int) -> None:
               borderaxespad=0.2, columnspacing=1.0)
 
 
-def _histograms(figure, cell, record, index: int) -> None:
+def _histograms(figure, cell, record, index: int, tags: list[str]) -> None:
     counts, edges = record.hist_rows["act_hist"][index]
     chosen = [i for i in _chosen(len(record.layers), MAX_HISTOGRAMS) if np.isfinite(edges[i]).all()]
     inner = cell.subgridspec(max(len(chosen), 1), 1, hspace=0.9)
@@ -93,9 +105,9 @@ def _histograms(figure, cell, record, index: int) -> None:
         share = counts[layer] / max(counts[layer].sum(), 1)
         ax.fill_between(centers, share, step="mid", color="#1f77b4", alpha=0.6)
         ax.set_yticks([])
-        ax.set_ylabel(str(layer + 1), rotation=0, ha="right", va="center", fontsize=render.TEXT)
+        ax.set_ylabel(tags[layer], rotation=0, ha="right", va="center", fontsize=render.TEXT)
         ax.xaxis.set_major_locator(MaxNLocator(3))
-        ax.tick_params(axis="x", labelsize=render.TEXT - 1, pad=1)
+        ax.tick_params(axis="x", pad=1)
         if row == 0:
             ax.set_title("activations by layer (latest)")
         for side in ("top", "right", "left"):
@@ -104,24 +116,39 @@ def _histograms(figure, cell, record, index: int) -> None:
 
 def depth_figure(inspection: Any) -> render.Picture:
     """``inspect``'s picture: activation standard deviation and gradient norm by layer (log scales),
-    one line per initialisation."""
-    figure, _ = render.new_figure(11, 3.6)
+    one line per initialisation. A value of exactly 0 (a dead layer, all-zero weights) cannot sit
+    on a log scale: it is drawn as an x on the panel's floor."""
+    count = len(inspection.depths)
+    columns = min(count, 4)
+    legend_rows = -(-count // columns)
+    height = 3.4 + 0.25 * legend_rows
+    figure, _ = render.new_figure(11, height)
     left, right = figure.subplots(1, 2)
-    for k, depth in enumerate(inspection.depths):
-        color = render.CLASS_COLORS[k % len(render.CLASS_COLORS)]
-        x = np.arange(1, len(depth.layers) + 1)
-        std = np.asarray(depth.figures["act_std"], dtype=float)
-        grad = np.asarray(depth.figures["grad_norm"], dtype=float)
-        left.plot(x, np.where(std > 0, std, np.nan), marker="o", markersize=3, color=color, label=depth.init)
-        weighted = np.asarray(depth.weighted)
-        right.plot(x[weighted], np.where(grad > 0, grad, np.nan)[weighted], marker="o", markersize=3, color=color,
-                   label=depth.init)
-    left.set(yscale="log", title="activation std by layer", xlabel="layer (input side first)")
-    right.set(yscale="log", title="gradient norm by layer", xlabel="layer (input side first)")
-    for ax in (left, right):
+    for ax, name, title in ((left, "act_std", "activation std by layer"), (right, "grad_norm", "gradient norm by layer")):
+        values = [np.asarray(depth.figures[name], dtype=float) for depth in inspection.depths]
+        positive = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values] + [np.array([])])
+        floor = positive.min() / 10 if positive.size else 1e-12
+        zeros = False
+        for k, (depth, v) in enumerate(zip(inspection.depths, values)):
+            color = render.CLASS_COLORS[k % len(render.CLASS_COLORS)]
+            x = np.arange(1, len(v) + 1)
+            keep = np.asarray(depth.weighted) if name == "grad_norm" else np.ones(len(v), dtype=bool)
+            shown = np.where(v > 0, v, np.nan)
+            ax.plot(x[keep], shown[keep], marker="o", markersize=3, color=color, label=depth.init)
+            zero = keep & (v == 0)
+            if zero.any():
+                zeros = True
+                ax.plot(x[zero], np.full(zero.sum(), floor), "x", color=color, markersize=7, markeredgewidth=2)
+        ax.set(yscale="log", title=title, xlabel="layer (input side first)")
+        if zeros:
+            ax.text(1.0, -0.17, "x: exactly 0", transform=ax.transAxes, ha="right", va="top", fontsize=render.TEXT,
+                    color="#555")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3, which="both")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=4, frameon=False)
-    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.28, top=0.91, wspace=0.22)
+    left.legend(loc="upper left", bbox_to_anchor=(0, -0.17), ncol=columns, frameon=False)
+    render.readable(left, right)
+    figure.subplots_adjust(left=0.07, right=0.98, bottom=(0.75 + 0.25 * legend_rows) / height, top=1 - 0.35 / height,
+                           wspace=0.22)
     return figure
 
 

@@ -95,7 +95,11 @@ class NetworkFigure:
     def __init__(self, first: core.Neurons, classification: bool, classes: int, points: dict, titles: list[str],
                  names: dict[str, list[str]], targets: tuple[float, float] = (0.0, 1.0)):
         self.classification = classification
-        self.center, self.spread = targets[0], max(targets[1], 1e-12)  # a number's -1..1 is centre -+ spread
+        # A number's -1..1 is centre -+ spread; a constant target (no spread) gets the centre's own size,
+        # so predictions near it look pale, not saturated at a sharp edge.
+        center, spread = targets
+        self.center = center
+        self.spread = spread if spread > 1e-9 * max(1.0, abs(center)) else max(abs(center), 1.0)
         self.lut = diverging()
         self.class_luts = [1 - np.linspace(0, 1, 256)[:, None] * (1 - rgb) for rgb in class_rgb(classes)]
         self.tints = (1 - class_rgb(classes)).astype(np.float32)  # how far each class colour is from white

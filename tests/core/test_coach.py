@@ -76,3 +76,19 @@ def test_each_finding_is_said_once_and_only_with_diagnostics():
 def test_thresholds_are_documented_where_they_are_declared():
     for name in ("VANISHING", "EXPLODING", "DEAD", "SATURATED", "OVERFIT_RISE", "FLAT", "WINDOW"):
         assert name in coach.__doc__
+
+
+def test_the_toy_example_of_the_readme_gets_no_note():
+    run = nbdl.train("input 2\ndense 8 relu\ndense 8 tanh\ndense 2 softmax", "moons", epochs=30, lr=0.03,
+                     diagnostics=True)
+    assert kinds(run) == []
+
+
+def test_units_that_keep_a_gradient_below_zero_are_not_called_dead():
+    elu = nbdl.train("input 2\n" + "dense 16 elu\n" * 3 + "dense 2 softmax", "moons", init="kaiming(bias=-3)",
+                     epochs=2, diagnostics=True)
+    assert elu.history["dead_share"][-1] > 0.5  # never positive on the batch (the measure) ...
+    assert "dead" not in kinds(elu)  # ... but an ELU unit there still learns: no "dying ReLUs" note
+    vanishing = [n for n in elu.notes if n.kind == "vanishing"]
+    assert all("elu" not in n.advice.split("Try")[0] or "kaiming" in n.advice for n in vanishing)
+    assert all("relu, leaky_relu or elu" not in n.advice for n in vanishing)  # it already uses elu

@@ -58,3 +58,38 @@ def test_bad_initialisations_are_refused(init, words):
 def test_bad_samples_are_refused():
     with pytest.raises(nbdl.NbdlError, match="samples"):
         nbdl.inspect("input 2\ndense 8 relu\ndense 2 softmax", "moons", samples=1)
+
+
+def test_initialisations_with_numbers_and_names_in_any_case():
+    net = "input 2\ndense 8 relu\ndense 2 softmax"
+    found = nbdl.inspect(net, "moons", init="kaiming, bias=-1, normal(0.01, 0), XAVIER, kaiming")
+    assert [d.init for d in found.depths] == ["kaiming, bias=-1", "normal(0.01, 0)", "XAVIER", "kaiming"]
+    assert found["xavier"] is found.depths[2]
+    # The same first weights (same seed), every bias at -1: the units' outputs are pushed down.
+    assert found["kaiming, bias=-1"].figures["act_mean"][0] < found["kaiming"].figures["act_mean"][0]
+    with pytest.raises(nbdl.NbdlError, match="has: kaiming"):
+        found["he"]
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"init": None}, "initialisation name"), ({"init": 5}, "initialisation name"),
+    ({"foo": 1}, "unknown setting"), ({"epochs": 3}, "inspect sets epochs itself"),
+])
+def test_bad_arguments_get_clear_errors(settings, words):
+    with pytest.raises(nbdl.NbdlError, match=words):
+        nbdl.inspect("input 2\ndense 8 relu\ndense 2 softmax", "moons", **settings)
+
+
+def test_the_picture_marks_exact_zeros_and_keeps_text_readable():
+    from nbdl.plots.instruments import depth_figure
+    from nbdl.plots.render import SMALLEST, figure_png, text_sizes
+
+    found = nbdl.inspect("input 2\n" + "dense 8 relu\n" * 3 + "dense 2 softmax", "moons",
+                         init="kaiming,zeros,kaiming(bias=-1),xavier,normal(0.1),default")
+    figure = depth_figure(found)
+    assert figure_png(figure).startswith(b"\x89PNG")
+    assert min(size for _, size in text_sizes(figure)) >= SMALLEST
+    texts = [t.get_text() for ax in figure.axes for t in ax.texts]
+    assert "x: exactly 0" in texts
+    legend = figure.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [d.init for d in found.depths]

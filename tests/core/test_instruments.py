@@ -170,3 +170,51 @@ def test_damaged_records_in_a_checkpoint_are_refused(tmp_path):
     checkpoint.write(tmp_path / "b.safetensors", config, state)
     with pytest.raises(nbdl.NbdlError, match="instruments"):
         nbdl.load(tmp_path / "b.safetensors")
+
+
+def test_no_records_give_empty_arrays():
+    run = nbdl.train(MLP, "moons", epochs=1)
+    assert all(values.size == 0 for values in run.instruments.figures.values())
+    assert run.instruments.histograms["act_hist"][0].size == 0
+
+
+def test_a_run_left_training_keeps_a_bounded_number_of_records(monkeypatch):
+    from nbdl.core import instruments
+
+    monkeypatch.setattr(instruments, "MAX_RECORDS", 40)
+    run = nbdl.train(MLP, "moons", epochs=12, seed=0, diagnostics=True, diagnostics_every=1)
+    record = run.instruments
+    assert len(record) <= 40 and record.steps[0] == 1 and record.steps[-1] == run.global_step
+    assert record.steps == sorted(record.steps) and sum(record.at_epoch_end) >= 6
+    assert record.figures["grad_norm"].shape == (len(record), 3)
+
+
+def test_switched_on_between_two_batches_records_from_the_next_step():
+    def switch(run, logs):
+        if logs["step"] == 5:
+            run.update(diagnostics=True, diagnostics_every=2)
+
+    class AtStep(nbdl.Callback):
+        def on_batch_end(self, run, logs):
+            switch(run, logs)
+
+    run = nbdl.Run(nbdl.Config(network=MLP, data="moons", epochs=1, seed=0, batch_size=16))
+    run.fit(callbacks=[AtStep()])
+    inside = [s for s, end in zip(run.instruments.steps, run.instruments.at_epoch_end) if not end]
+    assert inside[0] == 6 and all(s % 2 == 0 for s in inside)
+
+
+def test_early_stopping_skips_epochs_the_instruments_skipped_and_refuses_a_figure_the_network_lacks():
+    with pytest.raises(nbdl.NbdlError, match="saturated_share"):
+        nbdl.train(MLP.replace("tanh", "relu"), "moons", epochs=5, diagnostics=True, early_stopping=2,
+                   monitor="saturated_share")
+    from nbdl.core.callbacks import EarlyStopping
+
+    stopping = EarlyStopping("dead_share", patience=1)
+    run = nbdl.Run(nbdl.Config(network=MLP, data="moons", epochs=3, diagnostics=True))
+    stopping.on_epoch_end(run, {"epoch": 1, "dead_share": 0.2})
+    for epoch in (2, 3, 4):  # skipped by the time budget: NaN, neither better nor worse
+        stopping.on_epoch_end(run, {"epoch": epoch, "dead_share": math.nan})
+    assert not run.stop_training and stopping.wait == 0
+    stopping.on_epoch_end(run, {"epoch": 5, "dead_share": 0.3})
+    assert run.stop_training
