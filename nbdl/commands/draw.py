@@ -33,7 +33,8 @@ def run(magics, args) -> None:
 
 def epilog() -> str:
     return ("Each colour is a class; the panel says where the canvas lies in the plane. Then:\n"
-            "  %nbdl train net --data NAME                       train on what is drawn\n"
+            "  %nbdl train net --data NAME --epochs 200 --lr 0.03  train on what is drawn (a few dozen points\n"
+            "                                                      make one step an epoch: give it many)\n"
             "  %nbdl train net --data NAME --features x1^2,x2^2  with input features")
 
 

@@ -45,7 +45,7 @@ def instruments_figure(record: Any) -> render.Picture | None:
     height = max(3.4, 0.28 * rows + 1.4)
     figure, _ = render.new_figure(13.5, height)
     grid = figure.add_gridspec(1, 3, width_ratios=[1.25, 0.8, 1.0], left=0.17, right=0.98, bottom=0.8 / height,
-                               top=1 - 0.45 / height, wspace=0.3)
+                               top=1 - 0.45 / height, wspace=0.38)
     labels = [_short(name) for name in layers]
     tags = [_tag(name, i) for i, name in enumerate(layers)]
     heat = figure.add_subplot(grid[0])
@@ -71,7 +71,7 @@ def _gradients(ax, record, ends: list[int], labels: list[str]) -> None:
     ax.set_xticks([t + 1 for t in ticks], [str(epochs[t]) for t in ticks])
     ax.set(title="gradient norm per layer", xlabel="epoch")
     colorbar = ax.figure.colorbar(image, ax=ax, pad=0.02, fraction=0.08)
-    colorbar.ax.tick_params(labelsize=render.SMALLEST)
+    colorbar.ax.tick_params(which="both", labelsize=render.SMALLEST)
 
 
 def _shares(ax, record, index: int, tags: list[str]) -> None:
@@ -88,7 +88,7 @@ def _shares(ax, record, index: int, tags: list[str]) -> None:
     ax.set_yticks(y, tags)
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.5, 1], ["0%", "50%", "100%"])
-    ax.set(ylabel="layer", xlabel=f"share of units, epoch {record.epochs[index]}")
+    ax.set(xlabel=f"share of units, epoch {record.epochs[index]}")  # rows: the heat map's layers, by number
     ax.grid(axis="x", alpha=0.3)
     # The legend is the panel's title: above the axes, it hides no bar.
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, handlelength=1,

@@ -44,7 +44,7 @@ class LivePlot(views.BatchView):
             self.setup = time.monotonic() - started
         grid = decision_grid(run, self.resolution) if self.figure.region is not None else None
         self.figure.update(run.history, grid.probabilities if grid is not None else None, run.target_epoch)
-        return self.figure.png(fast=not final)
+        return self.figure.png(fast=not final, final=final)
 
 
 def _sample(points: tuple, limit: int) -> tuple:

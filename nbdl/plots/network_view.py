@@ -224,6 +224,8 @@ class NetworkFigure:
         return 1 - (REGION_STRENGTH * sure)[..., None] * self.tints[best]
 
     def png(self, fast: bool = True) -> bytes:
+        """The picture as drawn last, at 1x also for the frame that stays: the unit tiles are one
+        image placed in pixels (``figimage``), which a denser drawing would not scale."""
         return canvas_png(self.canvas, fast=fast)
 
 

@@ -197,6 +197,8 @@ def _text(data: Dataset) -> Figure:
 
 
 BOX_CHARACTERS = 14  # characters of a label line that fit in a box at SMALLEST
+PER_ROW = 6  # boxes in one row of the network drawing
+ROW_HEIGHT = 1.3  # a row's height in the drawing's units
 LAYER_WIDTH = 1.7  # inches (72 shown pixels each) per layer: a box and the arrow to the next
 
 
@@ -230,26 +232,29 @@ def network_figure(rows) -> Figure:
         rows = summary(rows)
     if not isinstance(rows, list) or not rows or not all(isinstance(r, LayerRow) for r in rows):
         raise NbdlError("network_figure takes an nbdl network or its summary(network) rows")
-    figure, _ = new_figure(max(3.0, LAYER_WIDTH * len(rows)), 2.9)
+    across = min(len(rows), PER_ROW)  # a deep network wraps onto more rows, read left to right
+    lines_of = -(-len(rows) // PER_ROW)
+    figure, _ = new_figure(max(3.0, LAYER_WIDTH * across), 2.9 * lines_of)
     ax = figure.subplots()
     figure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.98)
     widest = max((int(np.prod([s or 1 for s in r.output_shape])) for r in rows), default=1)
     for i, row in enumerate(rows):
+        x, y = i % PER_ROW, -ROW_HEIGHT * (i // PER_ROW)  # the box's column, and its row's offset
         size = int(np.prod([s or 1 for s in row.output_shape]))
         height = 0.3 + 0.5 * math.log1p(size) / math.log1p(max(widest, 1))
-        ax.add_patch(FancyBboxPatch((i + 0.07, 0.58 - height / 2), 0.86, height, boxstyle="round,pad=0.02",
+        ax.add_patch(FancyBboxPatch((x + 0.07, y + 0.58 - height / 2), 0.86, height, boxstyle="round,pad=0.02",
                                     facecolor=row.color, edgecolor="#555555"))
         lines = layer_label(row.name)
-        ax.text(i + 0.5, 0.58, plain("\n".join(lines)), ha="center", va="center", linespacing=1.15,
+        ax.text(x + 0.5, y + 0.58, plain("\n".join(lines)), ha="center", va="center", linespacing=1.15,
                 fontsize=SMALLEST)
-        ax.text(i + 0.5, 0.04, row.shape_text, ha="center", fontsize=SMALLEST, color="#333333")
+        ax.text(x + 0.5, y + 0.04, row.shape_text, ha="center", fontsize=SMALLEST, color="#333333")
         if row.parameters:
-            ax.text(i + 0.5, -0.12, f"{row.parameters:,} w", ha="center", fontsize=SMALLEST, color="#666666")
-        if i:
-            ax.annotate("", xy=(i + 0.07, 0.58), xytext=(i - 0.07, 0.58),
+            ax.text(x + 0.5, y - 0.12, f"{row.parameters:,} w", ha="center", fontsize=SMALLEST, color="#666666")
+        if i:  # from the previous box; a row's first box is entered from the left edge
+            ax.annotate("", xy=(x + 0.07, y + 0.58), xytext=(x - 0.07 if x else x - 0.0, y + 0.58),
                         arrowprops={"arrowstyle": "->", "color": "#777777"})
-    ax.set_xlim(0, len(rows))
-    ax.set_ylim(-0.16, 1.08)
+    ax.set_xlim(0 if lines_of == 1 else -0.02, across)
+    ax.set_ylim(-0.16 - ROW_HEIGHT * (lines_of - 1), 1.08)
     ax.axis("off")
     return figure
 

@@ -50,7 +50,7 @@ def readable(*axes, title: float = TITLE) -> None:
     """Give the axes' tick labels, axis labels and legend the notebook's text size, and their titles
     ``title`` (which also puts the titles' padding back to matplotlib's: raise a title after this)."""
     for ax in axes:
-        ax.tick_params(labelsize=TEXT)
+        ax.tick_params(which="both", labelsize=TEXT)  # log axes label their minor ticks too
         ax.xaxis.label.set_fontsize(TEXT)
         ax.yaxis.label.set_fontsize(TEXT)
         for loc in ("left", "center", "right"):
@@ -83,6 +83,18 @@ def figure_png(figure: Figure, scale: float = SCALE) -> bytes:
         return canvas_png(canvas)
     finally:
         figure.set_dpi(dpi)
+
+
+def sharp_png(figure: Figure, animated: list) -> bytes:
+    """A still of a blitted live figure at ``SCALE`` (its last frame, kept in the saved notebook):
+    the animated artists, which a plain draw leaves out, drawn with the rest."""
+    for artist in animated:
+        artist.set_animated(False)
+    try:
+        return figure_png(figure)
+    finally:
+        for artist in animated:
+            artist.set_animated(True)
 
 
 def shown_width(png: bytes) -> int:

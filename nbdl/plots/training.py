@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .render import TEXT, TITLE, canvas_png, class_color, class_rgb, new_figure, nice_range, readable
+from .render import TEXT, TITLE, canvas_png, class_color, class_rgb, new_figure, nice_range, readable, sharp_png
 
 REGION_STRENGTH = 0.45  # how strongly class colours tint the decision regions (0: white)
 MAX_POINTS = 1000  # a curve longer than this is drawn from every k-th epoch (and the last)
@@ -207,5 +207,10 @@ class TrainingFigure:
             artist.axes.draw_artist(artist)
         self.full_draws += 1
 
-    def png(self, fast: bool = True) -> bytes:
+    def png(self, fast: bool = True, final: bool = False) -> bytes:
+        """The picture as drawn last; ``final``: sharp (2x) for the frame that stays, after which
+        the next update draws in full again."""
+        if final:
+            self.background = None
+            return sharp_png(self.figure, self.animated)
         return canvas_png(self.canvas, fast=fast)

@@ -77,7 +77,7 @@ class Dashboard:
         self.message = W.HTML()
         self.notes = W.HTML()  # what the coach says, with diagnostics on
         self.pictures = Pictures()
-        self.magic = W.Textarea(layout=W.Layout(width="100%"))
+        self.magic = W.Textarea(layout=W.Layout(width="calc(100% - 4px)"))  # its border inside the column
         for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic")):
             widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
         training = W.VBox([self.actions.widget, self.playground.widget, self.status, W.HBox([self.bar, self.figures]),
@@ -363,7 +363,12 @@ class Dashboard:
     def _show_status(self) -> None:
         """The state in words, where the run is, and why it stopped."""
         state, run = self.state, self.run
-        where = "" if run is None else f" · epoch {run.epoch}/{run.target_epoch} · step {run.global_step}"
+        if run is None:
+            where = ""
+        elif self.playground.looping and state in ("running", "paused"):
+            where = f" · epoch {run.epoch}, until stopped · step {run.global_step}"
+        else:
+            where = f" · epoch {run.epoch}/{run.target_epoch} · step {run.global_step}"
         reason = f" · {escape(run.stop_reason)}" if run is not None and state == "stopped" and run.stop_reason else ""
         self.status.value = f"<b>{state}</b>{where}{reason}"
 

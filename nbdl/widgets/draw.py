@@ -32,6 +32,9 @@ def points(drawn: list[dict[str, Any]], width: int, height: int) -> tuple[np.nda
     return X.astype(np.float32), np.array([str(p["label"]) for p in drawn], dtype=str)
 
 
+FEW = 300  # points below which the suggested command asks for more epochs and a larger rate
+
+
 class DrawPanel:
     """The canvas, a line saying what is drawn, and ``namespace[name]``: a ``Dataset`` (2-D points,
     one class per colour) from the moment points of two classes are drawn, updated at every stroke.
@@ -69,8 +72,10 @@ class DrawPanel:
         names, counts = np.unique(labels, return_counts=True)
         drawn = ", ".join(f"{c} of class {escape(n)}" for n, c in zip(names, counts))
         if self.dataset is not None:
+            # A few dozen points make one small batch an epoch: the defaults would take a handful of steps.
+            more = " --epochs 200 --lr 0.03" if len(labels) < FEW else ""
             return (f"{name}: {len(labels)} points ({drawn}), a data set of {self.dataset.n_classes} classes; "
-                    f"train on it with <code>%nbdl train NET --data {escape(self.name)}</code>")
+                    f"train on it with <code>%nbdl train NET --data {escape(self.name)}{more}</code>")
         if len(labels) == 0:
             return f"{name}: no points yet; draw points of at least two classes"
         return f"{name}: {drawn}; draw points of another class too (pick its colour above) to make a data set"

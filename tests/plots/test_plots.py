@@ -18,7 +18,12 @@ from nbdl.plots.training import REGION_STRENGTH
 
 
 def _image(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float) / 255
+    """The picture at the size it is shown (a sharp 2x last frame sampled at every other pixel), in 0..1."""
+    from nbdl.plots.render import shown_width
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float) / 255
+    scale = round(pixels.shape[1] / shown_width(png))
+    return pixels[::scale, ::scale]
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +41,12 @@ def test_live_plot_draws_the_whole_history_at_the_end(blobs_run):
     lines = plot.figure.lines
     assert list(lines["train_loss"].get_ydata()) == run.history["train_loss"]
     assert list(lines["val_acc"].get_ydata()) == run.history["val_acc"]
-    width, height = Image.open(io.BytesIO(frames[-1])).size
     figure = plot.figure.figure
-    assert (width, height) == (round(figure.get_figwidth() * figure.dpi), round(figure.get_figheight() * figure.dpi))
-    assert shown_width(frames[-1]) == plot.figure.width == round(figure.get_figwidth() * 72)
+    live = Image.open(io.BytesIO(frames[-2])).size  # frames while training: 1x, cheap
+    assert live == (round(figure.get_figwidth() * figure.dpi), round(figure.get_figheight() * figure.dpi))
+    last = Image.open(io.BytesIO(frames[-1])).size  # the frame that stays: 2x, sharp on dense screens
+    assert last == (2 * live[0], 2 * live[1])
+    assert shown_width(frames[-1]) == shown_width(frames[-2]) == plot.figure.width == round(figure.get_figwidth() * 72)
 
 
 def test_decision_regions_in_the_picture_match_the_model(blobs_run):
