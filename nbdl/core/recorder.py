@@ -2,7 +2,8 @@
 
 It records only while the run's ``diagnostics`` setting is on (it may be switched on and off
 between two batches), at epoch ends and, with ``diagnostics_every`` N, every N steps. Epoch-end
-records keep within BUDGET of the fit's wall time once they have taken GRACE seconds: a short fit
+records keep within BUDGET of the fit's wall time once they have taken GRACE seconds (the first
+record of a fit, which carries one-off costs such as a GPU's warm-up, not counted): a short fit
 is recorded at every epoch, while a long one of tiny epochs (milliseconds each, less than a record
 costs) is recorded every few epochs, always at its first and last. Records every N steps are
 taken as asked. At an
@@ -72,7 +73,7 @@ class InstrumentRecorder(Callback):
         self.record.add(epoch, run.global_step, at_epoch_end, found)
         cost = time.perf_counter() - started
         self.seconds += cost
-        if at_epoch_end:
+        if at_epoch_end and not self._first:  # the fit's first record carries one-off costs (a device's warm-up)
             self._spent += cost
         return found
 
@@ -108,8 +109,8 @@ class InstrumentRecorder(Callback):
             for name in applicable(self.record):  # a skipped epoch: its figures are not known
                 logs[name] = math.nan
             return
-        self._first = False
         found = self._take(run, True, logs["epoch"])
+        self._first = False
         self.before = None
         for name, value in summaries(found.figures, self.record.weighted).items():
             if name in applicable(self.record):
