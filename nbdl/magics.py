@@ -263,6 +263,7 @@ def fit_live(run: Run, epochs: int | None = None, plot: bool = True, run_name: s
                 handle.update(Image(png, width=shown_width(png)))
 
             shown.append((view, view.make(show)))
+        views.shown_together(shown)
         callbacks += [live for _, live in shown]
     with warnings.catch_warnings(record=True) as caught:  # said below, each once, in words
         warnings.simplefilter("always", CheckpointWarning)

@@ -29,7 +29,8 @@ class LivePlot(views.BatchView):
         self.figure: TrainingFigure | None = None
 
     def _make_figure(self, run) -> TrainingFigure:
-        grid = decision_grid(run, self.resolution) if self.regions else None
+        # Beside the network view, whose large canvas shows them, the regions are not drawn twice.
+        grid = decision_grid(run, self.resolution) if self.regions and "regions" not in self.covered else None
         points = None
         if grid is not None:
             points = {"extent": grid.extent, "train": _sample(run.data.raw("train"), self.max_points),

@@ -313,4 +313,4 @@ def status_line(run) -> str:
     return f"epoch {run.epoch} · step {run.global_step}\nloss: {', '.join(losses)}"
 
 
-views.add(views.View("network", "network view", applies, NetworkView))
+views.add(views.View("network", "network view", applies, NetworkView, covers=("regions",)))

@@ -31,6 +31,7 @@ class LiveView(Callback):
         self.renders = 0
         self.error: Exception | None = None
         self.setup = 0.0  # seconds of the last draw spent making the figure (once): they delay nothing
+        self.covered: set[str] = set()  # parts another picture shown beside this one draws (see View.covers)
         self._next = 0.0
 
     def draw(self, run: Any, final: bool) -> bytes | None:
@@ -80,12 +81,15 @@ class BatchView(LiveView):
 @dataclass(frozen=True)
 class View:
     """A picture the notebook shows while a run trains: ``applies(run)`` says whether it has
-    anything to show for this run; ``make(show)`` gives the view callback."""
+    anything to show for this run; ``make(show)`` gives the view callback. ``covers``: parts of
+    other pictures this one shows better (the network view's canvas covers the training picture's
+    ``"regions"``), which those leave out when both are shown."""
 
     name: str
     title: str
     applies: Callable[[Any], bool]
     make: Callable[[Callable[[bytes], None]], LiveView]
+    covers: tuple[str, ...] = ()
 
 
 registry: Registry[View] = Registry("view")
@@ -99,6 +103,12 @@ def for_run(run: Any) -> list[View]:
     """The views that apply to ``run``, in the order they were added (the training curves first)."""
     _load_builtin()
     return [view for view in registry.in_order() if view.applies(run)]
+
+
+def shown_together(pairs: list[tuple[View, LiveView]]) -> None:
+    """Tell each view what the others shown with it cover (``LiveView.covered``)."""
+    for view, live in pairs:
+        live.covered = {part for other, _ in pairs if other is not view for part in other.covers}
 
 
 # The modules whose views come with nbdl, in the order they are shown; each adds its records.

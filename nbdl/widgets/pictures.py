@@ -29,6 +29,7 @@ class Pictures:
             image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none", align_self="flex-start"))
             image.add_class("nbdl-picture" if view.name == "training" else f"nbdl-{view.name}")
             self.shown.append((view, view.make(lambda png, image=image: self.show(image, png)), image))
+        views.shown_together([(view, live) for view, live, _ in self.shown])
         self.widget.children = [image for _, _, image in self.shown]
 
     def stale(self, run: Any) -> bool:

@@ -176,3 +176,17 @@ def test_text_is_at_least_12_pixels_where_it_is_shown(moons):
     drawn = {text for text, _ in sizes}
     assert {"x₁", "x₂", "class 0", "class 1", "input", "layer 1", "8 relu", "output", "2 softmax"} <= drawn
     assert min(size for _, size in sizes) >= SMALLEST >= 12
+
+
+def test_beside_the_network_view_the_training_picture_leaves_the_regions_to_it():
+    from nbdl.plots.live import LivePlot
+
+    run = nbdl.Run(nbdl.Config(network="input 2\ndense 4 relu\ndense 2 softmax", data="moons", epochs=1))
+    pairs = [(view, view.make(lambda png: None)) for view in views.for_run(run)]
+    views.shown_together(pairs)
+    run.fit(callbacks=[live for _, live in pairs])
+    training = dict((view.name, live) for view, live in pairs)["training"]
+    assert training.covered == {"regions"} and training.figure.region_axes is None
+    alone = LivePlot(lambda png: None)  # used on its own, it draws them
+    nbdl.train("input 2\ndense 4 relu\ndense 2 softmax", "moons", epochs=1, callbacks=[alone])
+    assert alone.figure.region_axes is not None
