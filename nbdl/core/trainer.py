@@ -12,6 +12,7 @@ import torch
 from . import building, devices, optimizers, state
 from .augment import Augmenter
 from .callbacks import Callback, Clock, EarlyStopping, ScheduleStep, Scoring, as_callbacks, listens_to_batches
+from .coach import Coach
 from .config import DEFAULT_BATCH_SIZE, LIVE, Config, as_config, setting_named
 from .control import Control, stop_on_interrupt
 from .datasets import as_dataset
@@ -21,9 +22,8 @@ from .history import History
 from .losses import Loss, choose
 from .network import Network
 from .options import INT, Option
-from .results import Results
-from .coach import Coach
 from .recorder import SUMMARIES, InstrumentRecorder
+from .results import Results
 from .safety import DivergenceGuard
 from .splits import Splits
 from .tasks import CLASSIFICATION
