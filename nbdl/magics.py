@@ -4,6 +4,7 @@ While a magic runs, messages name flags (``--lr``), not keyword arguments (``spe
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import keyword
 import warnings
 from pathlib import Path
@@ -131,7 +132,14 @@ class NbdlMagics(Magics):
                   (k in settings or k in ("data", "data_options"))]
         fixed = [k for k in differ if k not in LIVE]
         if fixed:
-            said = " ".join(flag_words(run.config, only=fixed)) or "the data set's own options"
+            shown = run.config
+            options = []
+            if "data_options" in fixed:  # name only the options that differ, as the checkpoint has them
+                theirs, ours = saved["data_options"], given["data_options"]
+                options = [f"--{k.replace('_', '-')} {theirs[k] if k in theirs else '(the data set default)'}"
+                           for k in sorted({*theirs, *ours}) if theirs.get(k) != ours.get(k)]
+                shown = dataclasses.replace(shown, data_options={})
+            said = " ".join([*flag_words(shown, only=fixed), *options]) or "the data set's own options"
             if "data_options" in fixed and not run.config.data_options:
                 said = f"{said} (the data set's own options)".strip()
             raise UsageError(f"the checkpoint in {args.checkpoint} was trained with {said}, which a run cannot change; "

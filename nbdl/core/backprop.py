@@ -138,15 +138,15 @@ def _steps(model: Network, classify: bool, loss: str, trainable: list[bool]) -> 
         if layer.type not in SUPPORTED_LAYERS:
             raise NbdlError(f"{_where(layer)}'{layer.to_text()}' is a {layer.type} layer; gradient_check writes out the "
                             f"chain rule for {', '.join(SUPPORTED_LAYERS)} layers only: check a network without it")
-    shape = spec.input_shape
-    if shape is None or len(shape) != 1 or shape == (0,):
+    shape = tuple(model.input_shape)  # from the input line, or from the data when there is none
+    if len(shape) != 1 or shape == (0,):
         raise NbdlError(f"gradient_check takes a network on flat samples ('input N'); this one starts with "
                         f"'{spec.layers[0].to_text()}'")
     count = sum(p.numel() for p in model.parameters())
     if count > MAX_PARAMETERS:
         raise NbdlError(f"the network has {count:,} parameters; gradient_check writes out networks of up to "
                         f"{MAX_PARAMETERS:,}: make the layers smaller")
-    layers = spec.layers[1:]
+    layers = [layer for layer in spec.layers if layer.type != "input"]
     steps, flags = [], iter(trainable)
     blocks = iter(model.layers)  # a last 'activation softmax/sigmoid' line has no block: the network's output applies it
     for index, layer in enumerate(layers):

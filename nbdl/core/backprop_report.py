@@ -124,15 +124,26 @@ class GradientCheck:
         return sum(r.parameters for r in self.rows)
 
     @property
+    def scale(self) -> float:
+        """The size of the gradients: the largest |autograd| entry, at least 1. The tolerances are
+        relative to it, since float64 rounds a gradient of 1e6 to about 1e-10 of itself."""
+        found = [float(np.nanmax(np.abs(g))) for g in self.autograd if np.size(g) and np.isfinite(g).any()]
+        return max([1.0, *found])
+
+    @property
     def passed(self) -> bool:
-        """Hand and autograd agree to float64 rounding and finite differences to their own accuracy."""
-        return self.largest_difference <= AUTOGRAD_TOLERANCE and self.largest_finite_difference <= FINITE_TOLERANCE
+        """Hand and autograd agree to float64 rounding and finite differences to their own accuracy,
+        both relative to the gradients' size (``scale``)."""
+        return (self.largest_difference <= AUTOGRAD_TOLERANCE * self.scale
+                and self.largest_finite_difference <= FINITE_TOLERANCE * self.scale)
 
     def headline(self) -> str:
         terms = ", ".join(f"{name} {value:g}" for name, value in (("l1", self.l1), ("l2", self.l2)) if value)
         penalty = f" + penalty ({terms})" if terms else ""
         which = "every one" if self.checked == self.parameters else f"{self.checked:,} drawn"
         verdict = "they agree" if self.passed else "THEY DISAGREE: a derivative is wrong"
+        if self.scale > 1:
+            verdict += f" (gradients up to {self.scale:.1e}: the differences are read relative to that)"
         return (f"largest difference hand vs autograd: {self.largest_difference:.1e}; hand vs finite differences: "
                 f"{self.largest_finite_difference:.1e} ({which} of {self.parameters:,} parameters) - {verdict}. "
                 f"Loss {self.loss}{penalty} on {self.samples} training samples: {self.value:.6g}")

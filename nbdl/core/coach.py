@@ -119,10 +119,11 @@ def _gradients(coach: Coach, run, epoch: int) -> list[Note]:
         return []
     first, last = grads[layers[0]], grads[layers[-1]]
     notes = []
-    if first > 0 and last > 0 and last / first >= VANISHING:
+    if last > 0 and (first == 0 or last / first >= VANISHING):
+        size = "exactly 0" if first == 0 else f"{last / first:,.0f}x smaller than the last layer's"
         notes.append(Note("vanishing", epoch,
-                          f"vanishing gradients: the first layer's gradient is {last / first:,.0f}x smaller than "
-                          "the last layer's, so the first layers barely learn",
+                          f"vanishing gradients: the first layer's gradient is {size}, so the first layers "
+                          f"{'do not' if first == 0 else 'barely'} learn",
                           f"gradient norm {first:.2e} in '{record.layers[layers[0]]}' against {last:.2e} in "
                           f"'{record.layers[layers[-1]]}'",
                           _vanishing_advice(record.activations)))

@@ -1,4 +1,6 @@
-"""Weight initialization schemes by name: default, xavier, kaiming, normal(std), zeros."""
+"""Weight initialization schemes by name: default, xavier, kaiming, normal(std), zeros; each but
+default takes ``bias=``. They fill the weights of linear, convolution, recurrent (every gate's
+matrices) and embedding layers."""
 from __future__ import annotations
 
 import torch
@@ -10,7 +12,8 @@ from .registry import Entry, Registry
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
 
-BIAS = Option("bias", 0.0, "the value every bias starts at (a negative one can kill ReLU units from the start)")
+BIAS = Option("bias", 0.0, "the value every bias starts at (a negative one can kill ReLU units from the start)",
+              low=-1e6, high=1e6)
 
 
 def _scheme(fill_weight, *weight_options: Option):
@@ -28,6 +31,14 @@ def _scheme(fill_weight, *weight_options: Option):
                         fill_weight(module.weight, *weight_numbers)
                         if module.bias is not None:
                             module.bias.fill_(bias)
+                    elif isinstance(module, nn.RNNBase):  # each gate's matrices, input and recurrent
+                        for name, param in module.named_parameters(recurse=False):
+                            if name.startswith("weight"):
+                                fill_weight(param, *weight_numbers)
+                            elif name.startswith("bias"):
+                                param.fill_(bias)
+                    elif isinstance(module, nn.Embedding):
+                        fill_weight(module.weight, *weight_numbers)
 
         return apply
 

@@ -105,13 +105,16 @@ def _slope_share(output: torch.Tensor, activation: str) -> torch.Tensor:
     return (slope < SATURATION).float().mean()
 
 
-def _histogram(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _histogram(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
     """Counts over the values' own range. Of many values, an evenly strided HISTOGRAM_VALUES of them
     are counted (a histogram of 30 bins looks the same; counting them all would cost most of a
-    record)."""
+    record). Values that are not finite (a diverging step) are left out; None when none is."""
     values = values.detach().float().flatten()
     if values.numel() > HISTOGRAM_VALUES:
         values = values[::-(-values.numel() // HISTOGRAM_VALUES)]
+    values = values[torch.isfinite(values)]
+    if values.numel() == 0:
+        return None
     low, high = values.min(), values.max()
     return torch.histc(values, bins=BINS, min=0, max=0), low, high  # min=max=0: the data's own range
 

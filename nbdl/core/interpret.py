@@ -188,7 +188,16 @@ def interpret(run: Any, split: str = "test", count: int = 16) -> Interpretation:
     mistakes = [Mistake(int(i), int(rows[i]), int(true[i]), int(predicted[i]), float(confidence[i]), raw[i])
                 for i in worst]
     return Interpretation(split, names(run), confusion, per_class, counts, float(np.trace(confusion) / len(true)),
-                          mistakes, run.dataset.sample_shape, run.dataset.feature_names)
+                          mistakes, run.dataset.sample_shape, _raw_names(run, raw))
+
+
+def _raw_names(run: Any, raw: np.ndarray) -> list[str] | None:
+    """The names of the raw inputs the mistakes hold: the data's own columns, or the plane's x1, x2
+    for a run on input features (whose columns are computed from those two)."""
+    names = run.dataset.feature_names
+    if names is not None and raw.ndim == 2 and len(names) != raw.shape[1]:
+        return [f"x{i + 1}" for i in range(raw.shape[1])]
+    return names
 
 
 def names(run: Any) -> list[str]:

@@ -67,7 +67,9 @@ class InstrumentRecorder(Callback):
     def _take(self, run: Any, at_epoch_end: bool, epoch: int) -> Any:
         started = time.perf_counter()
         grads = [p.grad for probe in self.found for p in probe.params]  # the step just taken
-        with torch.random.fork_rng(devices=[]):  # a model's own randomness must not move the run's draws
+        # Under the run's lock: the look in eval mode must not interleave with another thread's
+        # evaluation, which saves and puts back the model's mode.
+        with run.lock, torch.random.fork_rng(devices=[]):  # a model's own randomness must not move the run's draws
             found = measure(run.model, self.found, self.batch, run.logits, grads,
                             self.before if at_epoch_end else None)
         self.record.add(epoch, run.global_step, at_epoch_end, found)
@@ -92,7 +94,7 @@ class InstrumentRecorder(Callback):
         if self._in_epoch == len(run.batches) - 1 and self._will_record(run):  # the next step is the epoch's last
             self._snapshot()
         every = run.config.diagnostics_every
-        if every and logs["step"] % every == 0 and self._in_epoch < len(run.batches):
+        if every and not run.stop_training and logs["step"] % every == 0 and self._in_epoch < len(run.batches):
             self._take(run, False, run.epoch + 1)
 
     def _will_record(self, run: Any, epoch: int | None = None) -> bool:

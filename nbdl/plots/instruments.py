@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import MaxNLocator
 
@@ -46,7 +47,7 @@ def instruments_figure(record: Any) -> render.Picture | None:
     figure, _ = render.new_figure(13.5, height)
     grid = figure.add_gridspec(1, 3, width_ratios=[1.25, 0.8, 1.0], left=0.17, right=0.98, bottom=0.8 / height,
                                top=1 - 0.45 / height, wspace=0.38)
-    labels = [_short(name) for name in layers]
+    labels = [render.plain(_short(name)) for name in layers]
     tags = [_tag(name, i) for i, name in enumerate(layers)]
     heat = figure.add_subplot(grid[0])
     _gradients(heat, record, ends, labels)
@@ -58,18 +59,23 @@ def instruments_figure(record: Any) -> render.Picture | None:
 
 
 def _gradients(ax, record, ends: list[int], labels: list[str]) -> None:
+    """Log colours; a gradient of exactly 0 (nothing reaches the layer) in black, below the scale;
+    white: a layer without weights."""
     grads = np.asarray([record.rows["grad_norm"][i] for i in ends], dtype=float).T  # (layers, records)
+    positive = grads[np.isfinite(grads) & (grads > 0)]
+    low = max(positive.min(), 1e-30) if positive.size else 1e-12
+    norm = LogNorm(vmin=low, vmax=max(positive.max(), low * 10) if positive.size else low * 10)
     shown = np.where(np.isfinite(grads) & (grads > 0), grads, np.nan)
-    positive = shown[np.isfinite(shown)]
-    norm = LogNorm(vmin=max(positive.min(), 1e-12), vmax=max(positive.max(), positive.min() * 10)) \
-        if positive.size else None
+    zeros = np.isfinite(grads) & (grads == 0)
+    shown[zeros] = low / 10  # under the scale: drawn in the colour map's "under" colour
+    colors = colormaps["viridis"].with_extremes(under="black", bad="white")
     epochs = [record.epochs[i] for i in ends]
-    image = ax.imshow(shown, aspect="auto", cmap="viridis", norm=norm, interpolation="nearest",
+    image = ax.imshow(shown, aspect="auto", cmap=colors, norm=norm, interpolation="nearest",
                       extent=(0.5, len(ends) + 0.5, len(labels) - 0.5, -0.5))
     ax.set_yticks(range(len(labels)), labels)
     ticks = _chosen(len(epochs), 6)
     ax.set_xticks([t + 1 for t in ticks], [str(epochs[t]) for t in ticks])
-    ax.set(title="gradient norm per layer", xlabel="epoch")
+    ax.set(title="gradient norm per layer", xlabel="epoch" + (" (black: exactly 0)" if zeros.any() else ""))
     colorbar = ax.figure.colorbar(image, ax=ax, pad=0.02, fraction=0.08)
     colorbar.ax.tick_params(which="both", labelsize=render.SMALLEST)
 

@@ -262,7 +262,7 @@ def make_figure(run, first: core.Neurons) -> NetworkFigure:
     titles = [f"input\n{len(first.inputs)}", *(f"layer {i + 1}\n{_title(lines)}" for i, lines in
                                                 enumerate(first.lines[:-1])), f"output\n{_title(first.lines[-1])}"]
     own = data.feature_names if not isinstance(data, FeaturedDataset) and len(data.feature_names or ()) == 2 else None
-    axes = [_short(_pretty(name)) for name in own or ("x1", "x2")]
+    axes = [_short(plain(name)) for name in own] if own else [_pretty(name) for name in ("x1", "x2")]
     inputs = [_short(_pretty(name)) for name in data.features] if isinstance(data, FeaturedDataset) else axes
     if classification:
         classes = data.n_classes or 2
@@ -299,7 +299,12 @@ def _pretty(name: str) -> str:
 
 
 def _short(name: str, most: int = 9) -> str:
-    return name if len(name) <= most else name[:most - 1] + "…"
+    """At most ``most`` characters, keeping the end too (``category_07`` -> ``cate…y_07``): names
+    that share a long start stay apart."""
+    if len(name) <= most:
+        return name
+    tail = (most - 1) // 2
+    return name[:most - 1 - tail] + "…" + name[-tail:]
 
 
 def status_line(run) -> str:

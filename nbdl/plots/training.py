@@ -142,7 +142,9 @@ class TrainingFigure:
                epochs: int | None = None) -> None:
         """Give the artists new data; redraw everything only when an axis limit had to change."""
         for key, line in self.lines.items():
-            line.set_data(*_thinned(history.get(key, [])))
+            values = history.get(key, [])
+            line.set_data(*_thinned(values))
+            line.set_marker("o" if len(values) == 1 else "")  # one epoch is a point, not an invisible line
         if probabilities is not None and self.region is not None:
             rgb = probabilities @ self.colors  # (rows, cols, classes) @ (classes, 3)
             self.region.set_data(np.clip(1 - REGION_STRENGTH * (1 - rgb), 0, 1))

@@ -72,7 +72,9 @@ class ActivationExplorer:
 
 
 def _slider(opt: Option, value: float, label: str, step: float) -> W.FloatSlider:
-    top = opt.high if opt.high is not None else max(ALPHA_SLIDER_TOP, value)
+    # A slider over a wide allowed range (ELU's alpha may be up to 100) would be too coarse to use:
+    # it spans ALPHA_SLIDER_TOP, or the starting value when that is larger.
+    top = opt.high if opt.high is not None and opt.high <= ALPHA_SLIDER_TOP else max(ALPHA_SLIDER_TOP, value)
     return W.FloatSlider(value=value, min=opt.low or 0.0, max=top, step=step, description=label,
                          continuous_update=False, readout_format=".2f", style={"description_width": "90px"},
                          layout=W.Layout(width="260px"))

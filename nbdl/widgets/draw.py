@@ -81,6 +81,10 @@ class DrawPanel:
         return f"{name}: {drawn}; draw points of another class too (pick its colour above) to make a data set"
 
     def close(self) -> None:
+        """Unhook and close the widgets (once; again does nothing)."""
+        if getattr(self, "closed", False):
+            return
+        self.closed = True
         self.canvas.unobserve(self._drawn, names="data")
         for widget in (*self.widget.children, self.widget):
             widget.close()

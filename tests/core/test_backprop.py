@@ -166,3 +166,10 @@ def test_a_frozen_layer_gets_its_gradient_shown_but_no_penalty_as_in_training():
     frozen = run.model.layers[0].linear.weight.detach().double()
     with_penalty = check.hand[0] - 2 * 0.1 * frozen.numpy()
     assert np.abs(with_penalty - check.autograd[0]).max() > 1e-3  # penalizing it would have shown
+
+
+def test_large_gradients_are_compared_relative_to_their_size_and_no_input_line_is_needed():
+    big = nbdl.gradient_check(nbdl.train("input 2\ndense 8 tanh\ndense 2 softmax", "moons", epochs=1, l2=1e6))
+    assert big.scale > 1e5 and big.passed and "relative" in big.headline()
+    bare = nbdl.gradient_check(nbdl.train("dense 8 relu\ndense 2 softmax", "moons", epochs=1))
+    assert bare.passed and len(bare.rows) == 2

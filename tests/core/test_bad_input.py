@@ -143,7 +143,7 @@ MORE = {
                                       r"X holds values as large as 3e\+38; float32 training overflows"),
     "numbers where text is needed": (dict(monitor=3), r"monitor must be text, got 3"),
     "an activation with a bad number": (dict(network="input 2\ndense 8 elu(nan)\ndense 2 softmax"),
-                                        r"activation 'elu\(nan\)': alpha must be a number >= 0, got nan"),
+                                        r"activation 'elu\(nan\)': alpha must be a number in \[0, 100\], got nan"),
     "a noise augmentation of nan": (dict(augment="noise(nan)"), r"augmentation 'noise\(nan\)': std must be a number"),
 }
 

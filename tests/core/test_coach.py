@@ -92,3 +92,10 @@ def test_units_that_keep_a_gradient_below_zero_are_not_called_dead():
     vanishing = [n for n in elu.notes if n.kind == "vanishing"]
     assert all("elu" not in n.advice.split("Try")[0] or "kaiming" in n.advice for n in vanishing)
     assert all("relu, leaky_relu or elu" not in n.advice for n in vanishing)  # it already uses elu
+
+
+def test_a_gradient_that_vanishes_to_exactly_zero_is_named():
+    run = nbdl.train("input 2\n" + "dense 32 sigmoid\n" * 30 + "dense 2 softmax", "moons", epochs=2, diagnostics=True)
+    assert run.instruments.figures["grad_norm"][-1][0] == 0
+    note = next(n for n in run.notes if n.kind == "vanishing")
+    assert "exactly 0" in note.message

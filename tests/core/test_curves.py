@@ -90,7 +90,7 @@ def test_only_takes_names_in_the_order_given_and_aliases():
 @pytest.mark.parametrize("kwargs, words", [
     ({"slope": 2}, ["slope", "2", "[0, 1]"]),
     ({"slope": -0.1}, ["slope", "-0.1", "[0, 1]"]),
-    ({"alpha": -1}, ["alpha", "-1", ">= 0"]),
+    ({"alpha": -1}, ["alpha", "-1", "[0, 100]"]),
     ({"init": "a"}, ["init", "'a'", "a number"]),
     ({"slope": float("nan")}, ["slope", "nan"]),
     ({"low": 3, "high": 1}, ["low", "3", "high", "1"]),

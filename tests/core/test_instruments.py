@@ -218,3 +218,38 @@ def test_early_stopping_skips_epochs_the_instruments_skipped_and_refuses_a_figur
     assert not run.stop_training and stopping.wait == 0
     stopping.on_epoch_end(run, {"epoch": 5, "dead_share": 0.3})
     assert run.stop_training
+
+
+def test_a_divergence_with_diagnostics_on_ends_as_a_divergence():
+    with pytest.warns(nbdl.DivergenceWarning):
+        run = nbdl.train("input 2\ndense 16 relu\ndense 16 relu\ndense 2 softmax", "moons", epochs=5,
+                         diagnostics=True, diagnostics_every=1, optimizer="sgd", lr=1e10)
+    assert run.status == "diverged" and len(run.instruments) >= 1
+
+
+def test_records_between_steps_leave_dropout_on_while_another_thread_evaluates():
+    import threading
+
+    run = nbdl.Run(nbdl.Config(network="input 2\ndense 32 relu\ndropout 0.5\ndense 2 softmax", data="moons",
+                               data_options={"n": 2000}, batch_size=4, epochs=2, diagnostics=True, diagnostics_every=1))
+    dropout = run.model.layers[1]
+    modes = []
+    trainer = threading.Thread(target=run.fit)
+    dropout.register_forward_pre_hook(
+        lambda module, args: modes.append(module.training) if threading.current_thread() is trainer else None)
+    trainer.start()
+    while trainer.is_alive():
+        run.evaluate("val")
+    trainer.join()
+    steps = run.global_step
+    assert modes.count(True) == steps, "every training step ran with dropout on"
+    assert run.model.training
+
+
+def test_init_fills_recurrent_and_embedding_weights_too():
+    run = nbdl.Run(nbdl.Config(network="input seq 1\nlstm 8\ndense 1", data="sunspots", init="zeros(bias=0.5)"))
+    lstm = dict(run.model.named_parameters())
+    weights = [p for name, p in lstm.items() if "weight" in name and "layers.0" in name]
+    biases = [p for name, p in lstm.items() if "bias" in name and "layers.0" in name]
+    assert weights and all(float(w.detach().abs().max()) == 0 for w in weights)
+    assert biases and all(bool((b == 0.5).all()) for b in biases)

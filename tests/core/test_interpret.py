@@ -195,3 +195,10 @@ def test_png_thumbnails_decode_to_the_image():
     assert decoded.shape == (5, 2, 3)
     scaled = (colour - colour.min()) / (colour.max() - colour.min())
     np.testing.assert_allclose(decoded, np.round(255 * scaled.transpose(1, 2, 0)), atol=1)
+
+
+def test_mistakes_of_a_run_on_input_features_are_listed_by_the_plane_they_lie_in():
+    run = nbdl.train("input 5\ndense 8 relu\ndense 2 softmax", "circles", epochs=2,
+                     data_options={"features": "x1,x2,x1^2,x2^2,sin(x1)"})
+    found = run.interpret()
+    assert found.feature_names == ["x1", "x2"] and all(len(m.x) == 2 for m in found.mistakes)

@@ -23,7 +23,7 @@ def test_activations_shows_the_explorer_with_its_picture(kernel):
 
 @pytest.mark.parametrize("line, message", [
     ("%nbdl activations --slope 2", "--slope must be a number in [0, 1], got 2"),
-    ("%nbdl activations --alpha -1", "--alpha must be a number >= 0, got -1"),
+    ("%nbdl activations --alpha -1", "--alpha must be a number in [0, 100], got -1"),
     ("%nbdl activations --slope x", "--slope must be a number in [0, 1], got 'x'"),
     ("%nbdl activations --only relu,nope", "unknown activation 'nope'; choose one of:"),
     ("%nbdl backprop bpnet --data moons --samples 0", "--samples must be a whole number in [1, 256], got 0"),

@@ -343,3 +343,10 @@ def test_a_narrow_place_gets_the_regions_below_the_curves():
     assert shown_width(figure.png()) == figure.width < 400  # fits a dashboard's column at its own size
     assert regions.width * shown >= 300 and regions.height * shown >= 300 and regions.y1 < accuracy.y0
     assert min(size for _, size in text_sizes(figure.figure)) >= SMALLEST
+
+
+def test_one_epoch_shows_as_points():
+    frames = []
+    plot = LivePlot(frames.append)
+    nbdl.train("input 2\ndense 4 relu\ndense 2 softmax", "moons", epochs=1, callbacks=[plot])
+    assert plot.figure.lines["train_loss"].get_marker() == "o"

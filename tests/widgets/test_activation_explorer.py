@@ -66,5 +66,5 @@ def test_close_unhooks_the_sliders():
 def test_bad_starting_numbers_are_refused():
     with pytest.raises(nbdl.NbdlError, match=r"slope must be a number in \[0, 1\], got 2"):
         ActivationExplorer(slope=2)
-    with pytest.raises(nbdl.NbdlError, match="alpha must be a number >= 0, got -1"):
+    with pytest.raises(nbdl.NbdlError, match=r"alpha must be a number in \[0, 100\], got -1"):
         ActivationExplorer(alpha=-1)

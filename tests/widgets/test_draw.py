@@ -76,6 +76,7 @@ def test_close_unhooks_the_canvas():
     p.close()
     canvas.data = _stroke("a", (200, 200), 5, 0) + _stroke("b", (600, 200), 5, 1)
     assert isinstance(namespace["shapes"], tuple) and len(namespace["shapes"][0]) == 0
+    p.close()  # a second close does nothing
 
 
 def test_without_drawdata_the_error_names_the_extra(monkeypatch):
