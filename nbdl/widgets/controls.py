@@ -141,6 +141,26 @@ class PairControl(Control):
                 part.value = number
 
 
+class ManyControl(Control):
+    """Several names, one toggle each, as the TensorFlow Playground switches its input features on
+    and off; the value is the names switched on, in the order the choices were declared."""
+
+    def __init__(self, opt: Option, names: list[str], labelled: bool):
+        self.names = names
+        toggles = [W.ToggleButton(value=False, description=name, tooltip=name,
+                                  layout=W.Layout(width="auto", min_width="52px")) for name in names]
+        parts = [side_label(label_of(opt))] if labelled else []
+        super().__init__(opt, W.HBox([*parts, *toggles], layout=W.Layout(flex_flow="row wrap")), toggles)
+
+    def read(self):
+        return ",".join(name for name, toggle in zip(self.names, self.parts) if toggle.value)
+
+    def write(self, value):
+        picked = set(self.option.check(value).split(",")) if value else set()
+        for name, toggle in zip(self.names, self.parts):
+            toggle.value = name in picked
+
+
 class ToggleControl(Control):
     """An option that is off (None) or on with a value: a checkbox and the value's control."""
 
@@ -168,6 +188,9 @@ class ToggleControl(Control):
         self.inner.close()
 
 
+MANY_TOGGLES = 12  # a many-choice option of at most this many names gets one toggle each
+
+
 def control_for(opt: Option, value: Any, shown_default: Any = None, width: str = WIDE, labelled: bool = True,
                 toggle: bool = False, log: bool = False, step: float | None = None) -> Control:
     """The control that fits ``opt``'s declaration, showing ``value`` (``shown_default`` where the
@@ -187,6 +210,10 @@ def control_for(opt: Option, value: Any, shown_default: Any = None, width: str =
         parts = [W.FloatText(value=v, step=0.001, layout=W.Layout(width="90px")) for v in (shown or (0.0, 0.0))]
         box = W.HBox([side_label(label_of(opt)), *parts] if labelled else parts)
         return PairControl(opt, box, parts)
+    if opt.kind == CHOICE and opt.many and not _takes_numbers(opt) and len(opt.choice_names()) <= MANY_TOGGLES:
+        control = ManyControl(opt, _declared_order(opt), labelled)
+        control.show(shown)
+        return control
     if opt.kind == CHOICE and not opt.many and not _takes_numbers(opt):
         names = [*([ChoiceControl.NONE] if opt.optional else []), *opt.choice_names()]
         control = ChoiceControl(opt, W.Dropdown(options=names, layout=layout, **label))
@@ -215,6 +242,13 @@ def _start(opt: Option) -> Any:
     if opt.kind == FLOAT:
         return 0.2 if opt.high == 1 else 0.01
     return ""
+
+
+def _declared_order(opt: Option) -> list[str]:
+    """The choices' names as their registry declared them (x1, x2, x1^2, ...), else sorted."""
+    in_order = getattr(opt.choices, "in_order", None)
+    names = [getattr(record, "name", None) for record in in_order()] if in_order else []
+    return names if names and all(names) else opt.choice_names()
 
 
 def _takes_numbers(opt: Option) -> bool:

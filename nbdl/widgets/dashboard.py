@@ -20,7 +20,7 @@ from ..core.tasks import CLASSIFICATION
 from ..html import CoachNotes, Progress, error_box, figures_line
 from ..plots import views
 from .buttons import Buttons, state_of
-from .controls import WIDE, style
+from .controls import WIDE, ManyControl, style
 from .layers import LayerList
 from .pictures import Pictures
 from .playground import Playground
@@ -203,6 +203,9 @@ class Dashboard:
             self.layers.show(network)
         except NbdlError as error:
             self._say(error_box(str(error)))
+            if isinstance(self.settings.option_controls[name], ManyControl):  # switches show what is in use
+                control = self.settings.option_controls[name]
+                control.show(self.config.data_options.get(name, control.option.default))
 
     def use(self, data: Any, network: NetworkSpec | None = None) -> None:
         """Train on ``data`` (a data set's name or the user's data), with ``network`` or the current

@@ -89,14 +89,20 @@ def test_the_dashboard_shows_a_features_control_and_the_input_follows():
     d = Dashboard(data="circles")
     try:
         control = d.settings.option_controls["features"]
-        assert control.value == "x1,x2" and "x1^2" in control.widget.placeholder
-        control.widget.value = "x1, x2, x1*x2"
+        toggles = dict(zip(control.names, control.parts))
+        assert control.value == "x1,x2" and list(toggles)[:4] == ["x1", "x2", "x1^2", "x2^2"]
+        assert [name for name, toggle in toggles.items() if toggle.value] == ["x1", "x2"]
+        toggles["x1*x2"].value = True  # a switch, as in the Playground
         assert d.config.data_options == {"features": "x1,x2,x1*x2"}
         assert d.config.network.input_shape == (3,)
         assert "--features 'x1,x2,x1*x2'" in d.magic.value
-        control.widget.value = "x1,x9"
-        assert "unknown input feature" in d.message.value and d.config.data_options == {"features": "x1,x2,x1*x2"}
-        control.widget.value = "x1,x2"  # back to the default: the option is left out
+        for name in ("x1", "x2", "x1*x2"):
+            toggles[name].value = False
+        assert "at least one input feature" in d.message.value and d.config.data_options == {"features": "x1*x2"}
+        assert [name for name, toggle in toggles.items() if toggle.value] == ["x1*x2"]  # what is in use
+        toggles["x1"].value = True
+        toggles["x1*x2"].value = False
+        toggles["x2"].value = True  # back to the default: the option is left out
         assert d.config.data_options == {} and d.config.network.input_shape == (2,)
     finally:
         d.close()
