@@ -14,7 +14,8 @@ class UntilStopped(Callback):
     """``run.fit(callbacks=[UntilStopped()])`` trains until ``run.stop()`` (from another thread) or
     a kernel interrupt. ``block``: epochs added each time the end is reached (default: the run's
     configured epochs). ``on`` may be switched while the fit runs: off, the fit ends at the end of
-    the block under way."""
+    the block under way. Epochs set by someone else during the fit (``run.update(epochs=...)``)
+    end the loop there."""
 
     order = USER
     adds_figures = False
@@ -31,6 +32,8 @@ class UntilStopped(Callback):
         self._start, self._epochs, self._set = run.epoch, run.config.epochs, None
 
     def on_epoch_end(self, run: Any, logs: dict[str, float]) -> None:
+        if run.config.epochs != (self._set if self._set is not None else self._epochs):
+            self.on = False  # someone set the epochs during the fit (run.update): that end holds
         if self.on and not run.stop_training and run.epoch >= run.target_epoch:
             block = self.block or max(self._epochs or 0, 1)
             self._set = run.epoch - self._start + block

@@ -16,7 +16,7 @@ MAX_HISTOGRAMS = 6  # layers whose histograms are drawn (evenly chosen, first an
 
 
 def _short(name: str, width: int = 22) -> str:
-    return name if len(name) <= width else name[:width - 1] + "…"
+    return render.shorten(name, width)
 
 
 def _tag(name: str, index: int) -> str:

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from ..core.errors import NbdlError
 from ..core.interpret import Attribution, Interpretation
 from ..core.options import INT, Option
-from .render import TEXT, TITLE, new_figure, plain
+from .render import TEXT, TITLE, new_figure, plain, shorten
 
 CLASSES = Option("limit", 20, "the most classes to draw (those with the most mistakes)", kind=INT, low=2, high=40)
 CELL = 0.45  # inches per class in the confusion matrix: 32 px, room for three digits
@@ -31,7 +31,7 @@ def shown_classes(interpretation: Interpretation, limit: int = 20) -> np.ndarray
 
 
 def short(name: str, width: int = 10) -> str:
-    return plain(name if len(name) <= width else name[: width - 1] + "…")
+    return plain(shorten(name, width))
 
 
 def confusion_figure(interpretation: Interpretation, limit: int = 20) -> Figure:

@@ -26,7 +26,7 @@ from ..core import neurons as core
 from ..core.features import FeaturedDataset
 from ..core.tasks import CLASSIFICATION
 from . import views
-from .render import CLASS_COLORS, TEXT, canvas_png, class_color, class_rgb, new_figure, plain
+from .render import CLASS_COLORS, TEXT, canvas_png, class_color, class_rgb, new_figure, plain, shorten
 from .training import REGION_STRENGTH
 
 MAX_UNITS = 8    # units drawn per layer, as the Playground allows
@@ -299,12 +299,7 @@ def _pretty(name: str) -> str:
 
 
 def _short(name: str, most: int = 9) -> str:
-    """At most ``most`` characters, keeping the end too (``category_07`` -> ``cate…y_07``): names
-    that share a long start stay apart."""
-    if len(name) <= most:
-        return name
-    tail = (most - 1) // 2
-    return name[:most - 1 - tail] + "…" + name[-tail:]
+    return shorten(name, most)
 
 
 def status_line(run) -> str:

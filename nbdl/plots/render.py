@@ -155,6 +155,15 @@ def array(values: object, what: str, dims: tuple[int, ...]) -> np.ndarray:
 LIMIT = Option("limit", 32, "the most images to draw", kind=INT, low=1, high=400)
 
 
+def shorten(text: str, most: int) -> str:
+    """At most ``most`` characters, keeping the end as well as the start (``category_07`` ->
+    ``cate…y_07``), so names that share a long start stay apart."""
+    if len(text) <= most:
+        return text
+    tail = (most - 1) // 2
+    return text[:most - 1 - tail] + "…" + text[-tail:]
+
+
 def plain(text: object) -> str:
     """Text drawn as it is: a ``$`` in a name the user chose is a dollar sign, not the start of math."""
     return str(text).replace("$", r"\$")

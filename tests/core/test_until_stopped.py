@@ -76,3 +76,15 @@ def test_an_epochs_change_during_the_fit_is_kept():
 def test_a_bad_block_is_refused(block):
     with pytest.raises(NbdlError, match="block is a number of epochs"):
         UntilStopped(block=block)
+
+
+def test_epochs_set_during_the_loop_end_it_there():
+    run = nbdl.Run(nbdl.Config(network=NET, data="moons", epochs=2))
+    looping = UntilStopped()
+
+    def set_epochs(run, logs):
+        if logs["epoch"] == 5:
+            run.update(epochs=7)  # the fit started at epoch 0: it now ends at epoch 7
+
+    run.fit(callbacks=[looping, set_epochs])
+    assert run.status == "finished" and run.epoch == 7 and run.config.epochs == 7
