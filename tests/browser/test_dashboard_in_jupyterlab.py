@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import warnings
 
@@ -82,7 +83,12 @@ def _restart_kernels(base: str, token: str) -> None:
 
 
 def _kernel_ready(base: str, token: str) -> bool:
-    kernels = _get(f"{base}/api/kernels?token={token}")
+    try:
+        kernels = _get(f"{base}/api/kernels?token={token}")
+    except urllib.error.HTTPError as error:
+        if error.code == 500:  # jupyter_server lists a kernel that is still starting with an error: not yet
+            return False
+        raise
     return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
 
 
@@ -144,7 +150,7 @@ def _wait_status(page, state: str, timeout: int = 30_000) -> None:
 def _drive(page, base: str, token: str) -> None:
     page.goto(f"{base}/lab/tree/dash.ipynb?token={token}&reset")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not (_kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
         assert time.monotonic() < deadline, "the kernel never became idle"
         time.sleep(0.3)
