@@ -1,95 +1,20 @@
 """A real browser against a real JupyterLab: open a notebook, run the dashboard, and press Start, Pause,
 Step, Resume, Stop and Reset, checking the state and every button's label after each."""
 import json
-import os
-import pathlib
-import secrets
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import warnings
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from browser_lab import ARGS, CHROMIUM, OUTPUT, kernel_ready, restart_kernels, serve
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "test-output" / "browser"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture
 def lab(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
-    pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[dev]'")
-    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
-    notebook = new_notebook(cells=[
-        new_code_cell("%load_ext nbdl"),
-        new_code_cell("%%nbdl net net\ninput 2\ndense 32 relu\ndense 32 relu\ndense 2 softmax"),
-        new_code_cell("%nbdl dashboard net --data moons --n 2000 --epochs 100000"),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(notebook, tmp_path / "dash.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp_path}"],
-        env=env, stdout=open(tmp_path / "lab.log", "wb"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(f"{base}/api/status?token={token}")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
-                time.sleep(0.3)
-        yield base, token, tmp_path / "lab.log"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _restart_kernels(base: str, token: str) -> None:
-    for kernel in _get(f"{base}/api/kernels?token={token}"):
-        request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}/restart?token={token}", method="POST")
-        urllib.request.urlopen(request, timeout=60).close()
-
-
-def _kernel_ready(base: str, token: str) -> bool:
-    try:
-        kernels = _get(f"{base}/api/kernels?token={token}")
-    except urllib.error.HTTPError as error:
-        if error.code == 500:  # jupyter_server lists a kernel that is still starting with an error: not yet
-            return False
-        raise
-    return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
+    with serve(tmp_path, "dash.ipynb", ["%load_ext nbdl", "%%nbdl net net\ninput 2\ndense 32 relu\ndense 32 relu\ndense 2 softmax",
+                                         "%nbdl dashboard net --data moons --n 2000 --epochs 100000"]) as found:
+        yield found
 
 
 def _image_source(page) -> str:
@@ -117,7 +42,7 @@ def test_dashboard_trains_live_in_jupyterlab(lab):
                     if attempt == 2:
                         raise
                     warnings.warn(f"the browser scenario needed a second try; the first failed with: {error}")
-                    _restart_kernels(base, token)
+                    restart_kernels(base, token)
                     page.close()
         finally:
             browser.close()
@@ -151,7 +76,7 @@ def _drive(page, base: str, token: str) -> None:
     page.goto(f"{base}/lab/tree/dash.ipynb?token={token}&reset")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     deadline = time.monotonic() + 120
-    while not (_kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
+    while not (kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
         assert time.monotonic() < deadline, "the kernel never became idle"
         time.sleep(0.3)
     for attempt in range(3):

@@ -1,90 +1,23 @@
 """A real browser against a real JupyterLab: ``%nbdl draw shapes`` shows drawdata's canvas (an
 anywidget, through the front end anywidget installs into JupyterLab); dragging the mouse on it in two
 colours sends the points to the kernel, which turns them into a data set of two classes."""
-import json
-import os
-import pathlib
 import re
-import secrets
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from browser_lab import ARGS, CHROMIUM, OUTPUT, kernel_ready, serve
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "test-output" / "browser"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 CANVAS = ".jp-OutputArea-output svg.dd-scatter-svg"
 COUNTS = re.compile(r"shapes: (\d+) points \((\d+) of class a, (\d+) of class b\), a data set of 2 classes")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture
 def lab(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
-    pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[dev]'")
     pytest.importorskip("drawdata", reason="drawdata is not installed: pip install -e '.[draw]'")
-    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
-    notebook = new_notebook(cells=[new_code_cell("%load_ext nbdl"), new_code_cell("%nbdl draw shapes")],
-                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(notebook, tmp_path / "draw.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp_path}"],
-        env=env, stdout=open(tmp_path / "lab.log", "wb"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(f"{base}/api/status?token={token}")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
-                time.sleep(0.3)
-        yield base, token, tmp_path / "lab.log"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _kernel_ready(base: str, token: str) -> bool:
-    try:
-        kernels = _get(f"{base}/api/kernels?token={token}")
-    except urllib.error.HTTPError as error:
-        if error.code == 500:  # jupyter_server lists a kernel that is still starting with an error: not yet
-            return False
-        raise
-    return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
+    with serve(tmp_path, "draw.ipynb", ["%load_ext nbdl", "%nbdl draw shapes"]) as found:
+        yield found
 
 
 def _drag(page, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
@@ -114,7 +47,7 @@ def test_dragging_on_the_canvas_makes_a_data_set_in_the_kernel(lab):
             page.goto(f"{base}/lab/tree/draw.ipynb?token={token}&reset")
             page.wait_for_selector(".jp-Notebook", timeout=60_000)
             deadline = time.monotonic() + 120
-            while not (_kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
+            while not (kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
                 assert time.monotonic() < deadline, "the kernel never became idle"
                 time.sleep(0.3)
             for attempt in range(3):

@@ -1,0 +1,90 @@
+"""A JupyterLab server for the browser tests: started on a free port with its own settings, one
+notebook written beside it, and the calls the tests make to its REST API."""
+import contextlib
+import json
+import os
+import pathlib
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "test-output" / "browser"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@contextlib.contextmanager
+def serve(folder: pathlib.Path, name: str, cells: list[str]):
+    """JupyterLab on ``folder`` holding ``name`` (a notebook of ``cells``): yields (base URL, token,
+    the server's log); skips the test where Chromium or Playwright is missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
+    pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[dev]'")
+    settings = folder / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
+    notebook = new_notebook(cells=[new_code_cell(cell) for cell in cells],
+                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, folder / name)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={folder}"],
+        env=env, stdout=open(folder / "lab.log", "wb"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(f"{base}/api/status?token={token}")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (folder / "lab.log").read_text()
+                time.sleep(0.3)
+        yield base, token, folder / "lab.log"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def kernel_ready(base: str, token: str) -> bool:
+    """Whether a kernel is idle and a page is connected to it."""
+    try:
+        kernels = get(f"{base}/api/kernels?token={token}")
+    except urllib.error.HTTPError as error:
+        if error.code == 500:  # jupyter_server lists a kernel that is still starting with an error: not yet
+            return False
+        raise
+    return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
+
+
+def restart_kernels(base: str, token: str) -> None:
+    for kernel in get(f"{base}/api/kernels?token={token}"):
+        request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}/restart?token={token}", method="POST")
+        urllib.request.urlopen(request, timeout=60).close()
