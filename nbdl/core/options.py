@@ -151,7 +151,7 @@ class Option:
         """A value read from text (a flag, a word of the text form, a panel's text box), checked."""
         if not isinstance(text, str):
             if self.kind == PAIR and isinstance(text, (list, tuple)):
-                return self.check([_read_number(t) for t in text], subject)
+                return self.check([read_number(t) for t in text], subject)
             return self.check(text, subject)
         word = text.strip()
         if self.optional and (word == "" or word.lower() in ("none", "off") and word.lower() not in self.choice_names()):
@@ -159,9 +159,9 @@ class Option:
         if word.lower() in self.words:
             return word.lower()
         if self.kind in (INT, FLOAT):
-            return self.check(_read_number(word), subject)
+            return self.check(read_number(word), subject)
         if self.kind == PAIR:
-            return self.check([_read_number(w) for w in word.replace(",", " ").split()], subject)
+            return self.check([read_number(w) for w in word.replace(",", " ").split()], subject)
         if self.kind == BOOL:
             lowered = word.lower()
             return self.check(True if lowered in _TRUE else False if lowered in _FALSE else word, subject)
@@ -217,7 +217,7 @@ def _number(value: Any) -> float:
     return number
 
 
-def _read_number(word: Any) -> Any:
+def read_number(word: Any) -> Any:
     """A number from text: whole numbers stay ints; anything unreadable is returned as it is, to be
     named in the error."""
     if not isinstance(word, str):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from .errors import NbdlError, unknown
-from .options import Option
+from .options import Option, read_number
 
 _CALL = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?\s*$", re.S)
 _NAME = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\(|,|$)")  # the name before any '(numbers)'
@@ -56,13 +56,10 @@ def parse_call(text: str, example: str = "leaky_relu(0.1)") -> tuple[str, list[A
 
 
 def _number(word: str, text: str) -> int | float:
-    try:
-        return int(word)
-    except ValueError:
-        try:
-            return float(word)
-        except ValueError:
-            raise NbdlError(f"cannot read {word!r} in {text!r}; arguments must be numbers") from None
+    value = read_number(word)
+    if isinstance(value, str):
+        raise NbdlError(f"cannot read {word!r} in {text!r}; arguments must be numbers")
+    return value
 
 
 def normal(name: str) -> str:
