@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -140,6 +141,29 @@ def _below(optimizer: torch.optim.Optimizer, min_lr: float) -> float:
                         "give a min_lr below it")
     return min_lr
 
+
+def _one_cycle(optimizer: torch.optim.Optimizer, epochs: int, peak: float = 1.0, warmup: float = 0.3,
+               div: float = 25.0, final_div: float = 1e4, max_lr: float = 0.0) -> Any:
+    """Smith's one cycle, epoch by epoch as torch's OneCycleLR with total_steps=epochs (cosine, no
+    momentum cycling): from top/div up to top by epoch warmup*epochs - 1, then down to
+    top/(div*final_div) at the last epoch, and there it stays if the fit goes on. top = max_lr, or
+    peak x the learning rate."""
+    scale = max_lr / optimizer.param_groups[0]["lr"] if max_lr else peak
+    top, last = warmup * epochs - 1, epochs - 1
+
+    def anneal(start: float, end: float, share: float) -> float:
+        return end + (start - end) / 2 * (1 + math.cos(math.pi * share))
+
+    def factor(epoch: int) -> float:
+        if top > 0 and epoch <= top:
+            return scale * anneal(1 / div, 1, epoch / top)
+        rise = max(top, 0)
+        share = min(max((epoch - rise) / (last - rise), 0.0), 1.0) if last > rise else float(epoch > rise)
+        return scale * anneal(1, 1 / (div * final_div), share)
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
 schedules: Registry[Entry] = Registry("schedule")
 for entry, aliases in (
     (Entry("none", lambda optimizer, epochs: None, help="a constant learning rate"), ("constant",)),
@@ -157,6 +181,14 @@ for entry, aliases in (
            (Option("patience", 5, "epochs without improvement before a cut", kind=INT, low=0),
             Option("factor", 0.5, "what each cut multiplies the rate by", low=0, high=1, low_open=True, high_open=True)),
            help="cut the rate when the validation loss stops improving"), ("reduce_on_plateau",)),
+    (Entry("one_cycle", _one_cycle,
+           (Option("peak", 1.0, "the top rate as a multiple of the learning rate", low=0, low_open=True),
+            Option("warmup", 0.3, "the share of the epochs spent rising to the top", low=0, high=1, high_open=True),
+            Option("div", 25.0, "the first rate is the top over div", low=1),
+            Option("final_div", 1e4, "the last rate is the first over final_div", low=1),
+            Option("max_lr", 0.0, "the top rate itself (0: peak x the learning rate)", low=0)),
+           help="rise to a top rate over the first warmup of the fit, then fall far below the start, along "
+                "cosines (Smith's one cycle)"), ("onecycle",)),
 ):
     schedules.add(entry.name, entry, aliases)
 
