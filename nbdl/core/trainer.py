@@ -240,6 +240,14 @@ class Run(Results):
                 for c in listeners:
                     c.on_fit_end(self)
 
+    @contextlib.contextmanager
+    def session(self, epochs: int, listeners: list[Callback]) -> Iterator[None]:
+        """A fit whose epochs another loop runs (``stacked`` trains many runs as one): ``fit``'s own
+        bookkeeping, with the epochs done counted from the history's rows."""
+        with self._fitting_session(epochs, listeners):
+            yield
+            self._done = self.epoch - self._fit_start
+
     def halt(self, status: str, reason: str) -> None:
         """End the fit between two batches as ``status`` (stopped, diverged), saying why."""
         self.stop_training, self._halted, self.stop_reason = True, status, reason
@@ -301,6 +309,19 @@ class Run(Results):
             raise KeyboardInterrupt
         return loss.detach(), None if penalty is None else penalty.detach(), logits.detach()
 
+    def lr_find(self, **options: Any):
+        """Smith's learning-rate range test from the run's current state, which is then put back
+        exactly as it was; a ``RangeTest`` (options and how it suggests: ``nbdl.core.lr_find``)."""
+        from .lr_find import range_test
+
+        if not self._fitting.acquire(blocking=False):
+            raise NbdlError("this run is training (in another thread, for example the dashboard); stop it before "
+                            "a learning-rate range test")
+        try:
+            return range_test(self, **options)
+        finally:
+            self._fitting.release()
+
     # -- changes between batches ------------------------------------------------------------------
     def update(self, **changes: Any) -> None:
         """Change settings that apply from the next batch (learning rate, penalties, epochs, ...),
@@ -356,6 +377,13 @@ class Run(Results):
 
     def stop(self) -> None:
         self.control.stop()
+
+    def landscape(self, other: "Run | None" = None, **options: Any):
+        """The loss along the line to ``other``'s weights (a ``Line``), or over a plane around these
+        weights (a ``Plane``: filter-normalised random directions, or a recorded trajectory's PCA)."""
+        from . import landscape
+
+        return landscape.interpolate(self, other, **options) if other is not None else landscape.plane(self, **options)
 
     def __repr__(self) -> str:
         last = {k: v[-1] for k, v in self.history.items() if k in ("train_loss", "val_loss", "val_acc")}
