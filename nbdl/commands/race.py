@@ -49,7 +49,7 @@ def run(magics, args):
                         f"and {args.seconds!r}") from None
     chosen = surfaces.read_optimizers(args.optimizers)  # every bad value said before anything is drawn
     surfaces.read_lrs(getattr(args, "lr", None), chosen)
-    surfaces.read_point(getattr(args, "start", None))
+    surfaces.start_point(args.surface, getattr(args, "start", None))
     if steps is not None and not 1 <= steps <= 10**6:
         raise NbdlError(f"--steps must be from 1 to 1000000, got {steps}")
     handle = display(HTML(""), display_id=True)

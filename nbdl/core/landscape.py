@@ -7,6 +7,7 @@ The weights are changed in place for each evaluation and put back bit for bit af
 from __future__ import annotations
 
 import contextlib
+import inspect
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -22,6 +23,9 @@ RESOLUTION = Option("resolution", 21, "grid points along each side of the plane"
 SPAN = Option("span", 1.0, "how far the plane reaches along each direction (1: one weight norm)", low=0,
               low_open=True, high=100)
 SAMPLES = Option("samples", 4096, "the most samples of the split the loss is measured on", kind=INT, low=1)
+SEED = Option("seed", 0, "the seed of the plane's random directions", kind=INT, low=0)
+MOST = Option("most", 100, "the most snapshots a trajectory keeps", kind=INT, low=3)
+MAX_BYTES = Option("max_bytes", 256e6, "the most memory a trajectory's snapshots take", low=0, low_open=True)
 
 
 class Trajectory(Callback):
@@ -32,9 +36,8 @@ class Trajectory(Callback):
     adds_figures = False
 
     def __init__(self, most: int = 100, max_bytes: float = 256e6):
-        self.most, self.max_bytes = int(most), float(max_bytes)
-        if self.most < 3:
-            raise NbdlError(f"a trajectory keeps at least 3 snapshots (most=3 or more), got most={most!r}")
+        self.most = MOST.check(most, "most")
+        self.max_bytes = MAX_BYTES.check(max_bytes, "max_bytes")
         self.snapshots: list[torch.Tensor] = []
         self.epochs: list[int] = []
         self.names: list[str] = []
@@ -144,17 +147,34 @@ def _check_same_setting(run_a: Any, run_b: Any) -> None:
         raise NbdlError(f"the two runs use different losses ({run_a.loss.name} and {run_b.loss.name})")
 
 
+def of_run(run: Any, other: Any = None, **options: Any) -> "Line | Plane":
+    """``run.landscape(other, **options)``: the line to ``other`` (``interpolate``'s options), or the
+    plane around ``run`` (``plane``'s options); an option the chosen one does not take is refused."""
+    chosen = interpolate if other is not None else plane
+    takes = [name for name in inspect.signature(chosen).parameters][2 if other is not None else 1:]
+    unknown = sorted(set(options) - set(takes))
+    if unknown:
+        what = "the line to another run" if other is not None else "the plane around a run (no other run given)"
+        raise NbdlError(f"{what} takes no {', '.join(map(repr, unknown))}; it takes {', '.join(takes)}")
+    return chosen(run, other, **options) if other is not None else chosen(run, **options)
+
+
 def interpolate(run_a: Any, run_b: Any, alphas: Any = None, splits: tuple[str, ...] = ("train", "val"),
                 samples: int | None = None) -> Line:
     """The loss along the straight line from ``run_a``'s weights (alpha 0) to ``run_b``'s (alpha 1),
     by default at 41 points from -0.5 to 1.5, on the training and validation data they share.
     Batch-norm statistics are interpolated with the weights. Both runs keep their weights."""
     _check_same_setting(run_a, run_b)
-    alphas = np.linspace(-0.5, 1.5, 41) if alphas is None else np.asarray(alphas, dtype=float).reshape(-1)
+    try:
+        alphas = np.linspace(-0.5, 1.5, 41) if alphas is None else np.asarray(alphas, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        alphas = np.empty(0)
     if alphas.size == 0 or not np.isfinite(alphas).all():
         raise NbdlError("alphas must be a non-empty list of finite numbers (0 is run_a, 1 is run_b)")
     samples = None if samples is None else SAMPLES.check(samples, "samples")
     splits = tuple(s for s in splits if len(run_a.data.part(s)))
+    if not splits:
+        raise NbdlError("the line needs at least one split with samples, for example splits=('train', 'val')")
     other = {k: v.to(run_a.device) for k, v in run_b.model.state_dict().items() if v.is_floating_point()}
     losses = {s: np.empty(len(alphas)) for s in splits}
     accuracies = {s: np.empty(len(alphas)) for s in splits} if run_a.dataset.task == CLASSIFICATION else {}
@@ -234,19 +254,25 @@ def _axis(low: float, high: float, resolution: int) -> np.ndarray:
 
 
 def plane(run: Any, resolution: int = 21, span: float = 1.0, seed: int = 0, split: str = "train",
-          trajectory: Trajectory | None = None, samples: int | None = 4096) -> Plane:
+          trajectory: "Trajectory | bool | None" = None, samples: int | None = 4096) -> Plane:
     """The loss over a plane through the run's weights: spanned by two filter-normalised random
     directions from ``seed`` (each reaching ``span`` weight norms either way), or, when a trajectory
-    is given or was recorded on the run, by its two principal directions, with its path projected.
+    is given or was recorded on the run, by its two principal directions, with its path projected
+    (``trajectory=False``: the random plane even so).
     The loss is measured on at most ``samples`` samples of ``split``; the weights are restored exactly."""
     resolution = RESOLUTION.check(resolution, "resolution")
     span = SPAN.check(span, "span")
     samples = None if samples is None else SAMPLES.check(samples, "samples")
+    seed = SEED.check(seed, "seed")
     if not len(run.data.part(split)):
         raise NbdlError(f"the {split} split of this run is empty; measure the plane on 'train' or 'val'")
-    trajectory = trajectory if trajectory is not None else recorded_trajectory(run)
+    if trajectory is not None and trajectory is not False and not isinstance(trajectory, Trajectory):
+        raise NbdlError(f"trajectory takes a Trajectory recorded on this run (or False for random directions), got "
+                        f"{type(trajectory).__name__}")
+    if trajectory is None:
+        trajectory = recorded_trajectory(run)
     path = explained = epochs = None
-    if trajectory is not None:
+    if trajectory:
         directions, path, explained = pca_directions(run, trajectory)
         epochs = list(trajectory.epochs)
         a, b = _axis(min(path[:, 0].min(), 0), max(path[:, 0].max(), 0), resolution), \

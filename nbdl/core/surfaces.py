@@ -215,8 +215,8 @@ def read_point(value: Any) -> Point | None:
     """``"x,y"`` or a pair of numbers as a start point."""
     if value is None:
         return None
-    parts = value.split(",") if isinstance(value, str) else list(value)
     try:
+        parts = value.split(",") if isinstance(value, str) else list(value)
         x, y = (float(p) for p in parts)
     except (TypeError, ValueError):
         raise NbdlError(f"the start is two numbers x,y such as '-1.5,2', got {value!r}") from None
@@ -225,11 +225,28 @@ def read_point(value: Any) -> Point | None:
     return x, y
 
 
+def start_point(surface: str | Surface, start: Any) -> Point:
+    """The race's start on ``surface``: ``start`` read by ``read_point``, else the surface's own; a start
+    outside the surface's window (which could not be drawn on its contour) is refused."""
+    surface = get(surface)
+    x, y = read_point(start) or surface.start
+    x_low, x_high, y_low, y_high = surface.window
+    if not (x_low <= x <= x_high and y_low <= y <= y_high):
+        raise NbdlError(f"the start ({x:g}, {y:g}) lies outside {surface.name}'s window, x from {x_low:g} to "
+                        f"{x_high:g} and y from {y_low:g} to {y_high:g}; give a start inside it")
+    return x, y
+
+
 def read_optimizers(value: Any) -> list[str]:
     """``"sgd,adam"`` or a list of names, as registered names (one error for all unknown ones)."""
     if value is None:
         return list(DEFAULT_OPTIMIZERS)
-    given = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        given = [v.strip() for v in value.split(",") if v.strip()]  # "sgd,,adam" and a trailing comma are fine
+    elif isinstance(value, (list, tuple)):
+        given = list(value)
+    else:
+        raise NbdlError(f"optimizers are names such as 'sgd,adam' or ['sgd', 'adam'], got {value!r}")
     chosen, problems = [], []
     for text in given:
         try:
@@ -259,7 +276,8 @@ def race(surface: str | Surface = "rosenbrock", optimizers: Any = None, steps: i
     steps = chosen_surface.steps if steps is None else steps
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 10**6:
         raise NbdlError(f"steps must be a whole number from 1 to 1000000, got {steps!r}")
-    x0, y0 = read_point(start) or chosen_surface.start
+    x0, y0 = start_point(chosen_surface, start)
+    x_low, x_high, y_low, y_high = chosen_surface.window
     started = time.monotonic()
     params, optimizers_made = {}, {}
     for name in chosen:
@@ -271,7 +289,6 @@ def race(surface: str | Surface = "rosenbrock", optimizers: Any = None, steps: i
     for name in chosen:
         buffers[name][0] = (x0, y0, first)
         result.paths[name] = Path(name, lrs[name], buffers[name][:1, :2], buffers[name][:1, 2])
-    x_low, x_high, y_low, y_high = chosen_surface.window
     margin_x, margin_y = ESCAPE * (x_high - x_low), ESCAPE * (y_high - y_low)
     for step in range(1, steps + 1):
         for name in chosen:

@@ -381,9 +381,9 @@ class Run(Results):
     def landscape(self, other: "Run | None" = None, **options: Any):
         """The loss along the line to ``other``'s weights (a ``Line``), or over a plane around these
         weights (a ``Plane``: filter-normalised random directions, or a recorded trajectory's PCA)."""
-        from . import landscape
+        from .landscape import of_run
 
-        return landscape.interpolate(self, other, **options) if other is not None else landscape.plane(self, **options)
+        return of_run(self, other, **options)
 
     def __repr__(self) -> str:
         last = {k: v[-1] for k, v in self.history.items() if k in ("train_loss", "val_loss", "val_acc")}

@@ -74,6 +74,7 @@ def plane_figure(plane: Plane, title: str = "loss landscape"):
     ax.set_xlabel(plane.labels[0])
     ax.set_ylabel(plane.labels[1])
     ax.set_title(plain(f"{title}: {plane.method}"), loc="left", fontsize=TITLE)
-    ax.legend(loc="upper left", fontsize=TEXT, framealpha=0.85)
+    # Under the axes: inside them it would cover the path's start or its labels wherever it sat.
+    figure.legend(loc="outside lower center", ncols=2, fontsize=TEXT, frameon=False)
     readable(ax)
     return figure

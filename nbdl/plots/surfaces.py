@@ -111,7 +111,8 @@ class RaceFigure:
 
 
 def _label(path: surfaces.Path) -> str:
-    return f"{path.optimizer} ({path.lr:g})" + (", diverged" if path.status == "diverged" else "")
+    # "diverged" on a line of its own: on one line "nesterov (0.0005), diverged" runs past the picture's edge
+    return f"{path.optimizer} ({path.lr:g})" + ("\ndiverged" if path.status == "diverged" else "")
 
 
 def _thinned(points: np.ndarray) -> np.ndarray:

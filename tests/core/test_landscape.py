@@ -118,7 +118,39 @@ def test_runs_on_other_data_or_networks_are_refused(runs):
         landscape.interpolate(small, wider)
     with pytest.raises(NbdlError, match="not recorded on this run"):
         landscape.plane(wider, trajectory=landscape.recorded_trajectory(small))
-    with pytest.raises(NbdlError, match="at least 3"):
+    with pytest.raises(NbdlError, match="most must be a whole number >= 3, got 2"):
         landscape.Trajectory(most=2)
     with pytest.raises(NbdlError, match="resolution"):
         small.landscape(resolution=1)
+
+
+def test_options_the_chosen_measure_does_not_take_are_refused(runs):
+    small, large, _ = runs
+    before = _state(small)
+    with pytest.raises(NbdlError, match=r"the plane .* takes no 'foo'; it takes resolution, span, seed, split"):
+        small.landscape(foo=1)
+    with pytest.raises(NbdlError, match=r"the line to another run takes no 'resolution'; it takes alphas"):
+        small.landscape(large, resolution=5)
+    with pytest.raises(NbdlError, match="seed must be a whole number"):
+        small.landscape(seed="x", resolution=3)
+    with pytest.raises(NbdlError, match="trajectory takes a Trajectory.*got int"):
+        small.landscape(trajectory=5, resolution=3)
+    with pytest.raises(NbdlError, match="most must be a whole number"):
+        landscape.Trajectory(most="x")
+    assert _same(before, small)
+
+
+def test_trajectory_false_gives_the_random_plane_on_a_run_that_recorded_one(runs):
+    small, _, _ = runs
+    plane = small.landscape(resolution=3, trajectory=False)
+    assert plane.method == "filter-normalised random directions" and plane.path is None
+    assert plane.a.tolist() == [-1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"alphas": "abc"}, "alphas must be a non-empty list"), ({"splits": ()}, "at least one split"),
+])
+def test_a_line_with_nothing_to_measure_is_refused(runs, options, message):
+    small, large, _ = runs
+    with pytest.raises(NbdlError, match=message):
+        small.landscape(large, **options)

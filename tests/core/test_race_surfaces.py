@@ -110,3 +110,23 @@ def test_learning_rates_optimizers_and_start_are_read_and_checked():
     with pytest.raises(NbdlError, match="steps"):
         surfaces.race("ravine", steps=0)
     assert math.isfinite(surfaces.race("ravine", steps=1).paths["adam"].final_loss)
+
+
+@pytest.mark.parametrize("start", ["100,100", (-9, -9), "2.5,0"])
+def test_a_start_outside_the_window_is_refused_before_any_step(start):
+    # It used to race anyway: every path "diverged" at step 1, off the picture, with nothing drawn.
+    with pytest.raises(NbdlError, match=r"outside rosenbrock's window, x from -2 to 2 and y from -1 to 3"):
+        surfaces.race("rosenbrock", "sgd,adam", steps=5, start=start)
+    assert surfaces.start_point("rosenbrock", "2,3") == (2.0, 3.0)  # the window's corner is inside
+
+
+@pytest.mark.parametrize("optimizers, start", [(5, None), (None, 5), ({"adam"}, None), (None, 1.5)])
+def test_values_of_the_wrong_type_get_the_standard_error(optimizers, start):
+    with pytest.raises(NbdlError, match="optimizers are names|the start is two numbers"):
+        surfaces.race("ravine", optimizers, steps=1, start=start)
+
+
+def test_empty_names_between_commas_are_skipped():
+    assert surfaces.read_optimizers("sgd,,adam,") == ["sgd", "adam"]
+    with pytest.raises(NbdlError, match="at least one optimizer"):
+        surfaces.read_optimizers(" , ")

@@ -45,3 +45,14 @@ def test_landscape_draws_the_plane_and_the_line(kernel):
         assert any(base64.b64decode(p).startswith(b"\x89PNG") for p in result.mimes("image/png")), line
     bad = kernel.run("%nbdl landscape a --resolution 1")
     assert bad.status == "error" and "resolution" in bad.text
+    assert kernel.value("type(landscape).__name__") == "Line"  # the last one is kept under --as's default
+    kept = kernel.run("%nbdl landscape a --resolution 3 --as plane_a")
+    assert kept.status == "ok", kept.text
+    assert kernel.value("plane_a.losses.shape") == (3, 3)
+    bad = kernel.run("%nbdl landscape a --other b --resolution 5")
+    assert bad.status == "error" and "--other takes neither" in bad.text
+
+
+def test_race_refuses_a_start_off_the_picture_before_drawing(kernel):
+    bad = kernel.run("%nbdl race --start=-9,-9 --seconds 0")
+    assert bad.status == "error" and "outside rosenbrock's window" in bad.text and not bad.data

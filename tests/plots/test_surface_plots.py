@@ -45,7 +45,7 @@ def test_the_race_picture_reads_and_marks_divergence():
     _keep("race_diverged.png", figure_png(figure))
     assert min(size for _, size in text_sizes(figure)) >= SMALLEST
     labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
-    assert "sgd (0.01), diverged" in labels and "adam (0.05)" in labels and "minimum" in labels
+    assert "sgd (0.01)\ndiverged" in labels and "adam (0.05)" in labels and "minimum" in labels
     drawn = RaceFigure(race)
     drawn.update(race)
     assert len(drawn.crosses["sgd"].get_xdata()) == 1 and len(drawn.heads["sgd"].get_xdata()) == 0
@@ -74,3 +74,31 @@ def test_landscape_pictures_read():
         assert min(size for _, size in text_sizes(figure)) >= SMALLEST, name
     texts = [t.get_text() for t in plane_figure(small.landscape(resolution=5)).axes[0].texts]
     assert texts == ["epoch 0", "epoch 8"]
+
+
+def _inside(figure, artist):
+    figure.canvas.draw()
+    box, frame = artist.get_window_extent(), figure.bbox
+    return frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
+def test_a_legend_of_diverged_paths_stays_inside_the_picture():
+    # "nesterov (0.0005), diverged" on one line ran past the right edge of the picture.
+    race = surfaces.race("rosenbrock", "sgd,momentum,nesterov,rmsprop", steps=50,
+                         lr="momentum=0.0005,nesterov=0.0005,sgd=0.05,rmsprop=0.005", start="-1.5,2")
+    race.paths["nesterov"].status = race.paths["momentum"].status = "diverged"
+    figure = race_figure(race)
+    _keep("race_diverged_legend.png", figure_png(figure))
+    assert _inside(figure, figure.axes[0].get_legend())
+
+
+def test_the_planes_legend_covers_neither_the_path_nor_its_labels():
+    # Inside the axes (upper left) it hid the "epoch 0" label of a path that starts there.
+    trajectory = landscape.Trajectory()
+    run = nbdl.train("input 2\ndense 8 relu\ndense 2 softmax", data="moons", epochs=3, lr=0.05, seed=1,
+                     callbacks=[trajectory])
+    figure = plane_figure(run.landscape(resolution=5))
+    _keep("plane_legend.png", figure_png(figure))
+    legend, ax = figure.legends[0], figure.axes[0]
+    assert _inside(figure, legend) and not legend.get_window_extent().overlaps(ax.get_window_extent())
+    assert [t.get_text() for t in legend.get_texts()] == ["training path", "trained weights"]
