@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import base64
 import time
+import warnings
 from typing import Any
 
 from .. import cli
 from ..core.config import NAMES, SETTINGS, setting_named
 from ..core.errors import NbdlError
-from ..core.options import OBJECT
+from ..core.options import OBJECT, PAIR
 from ..plots.compare import AXES
 
 VARIED = tuple(s.name for s in SETTINGS if s.kind != OBJECT and not s.missing_from("flag"))
@@ -51,12 +52,19 @@ def varied(texts: list[str] | None) -> dict[str, list[Any]]:
             continue
         setting = setting_named(name)
         parsed = []
-        for word in split_values(values):
+        # A pair's values: "0.9,0.999" is one, several are "0.9,0.999;0.8,0.99" or "(0.9,0.999),(0.8,0.99)".
+        pair = setting.kind == PAIR
+        words = [values] if pair and ";" not in values and "(" not in values else split_values(values)
+        for word in words:
             subject = f"{setting.flag} in --vary"
             try:
-                value = setting.parse(word, subject)
+                value = setting.parse(word.strip("() ") if pair else word, subject)
             except NbdlError as error:  # a registry's own words do not name the flag: say where it was
                 problems.append(str(error) if subject in str(error) else f"{subject}: {error}")
+                hint = (f"each {setting.flag} value is two numbers: separate several with semicolons, for example "
+                        f"--vary '{name}=0.9,0.999;0.8,0.99'")
+                if pair and hint not in problems:
+                    problems.append(hint)
                 continue
             if value in parsed:
                 problems.append(f"--vary {name}: {word} is given twice")
@@ -88,7 +96,8 @@ def run(magics, args) -> None:
     from IPython.display import HTML, Image, display
 
     from ..core import Config, Network, Run
-    from ..core.compare import Comparison, compare
+    from ..core.compare import Comparison, compare, how_many
+    from ..core.trainer import DivergenceWarning
     from ..core.many import grid
     from ..plots.compare import LiveComparison
     from ..plots.render import shown_width
@@ -108,6 +117,8 @@ def run(magics, args) -> None:
         raise NbdlError(f"{', '.join(twice)} is given both as a flag and in --vary; give it once")
     name = getattr(args, "comparison_name", "comparison")
     magics.check_name(name)
+    if name == args.name:
+        raise NbdlError(f"--name {name} would replace the network {args.name} with the comparison; choose another name")
     x = getattr(args, "x", "epoch")
     data, options = magics.resolve_data(args)
     base = Config(network=network, data=data, data_options=options, **settings)
@@ -119,19 +130,28 @@ def run(magics, args) -> None:
     started, said = time.monotonic(), [0.0]
 
     def on_epoch(run_name: str, run: Any) -> None:
-        if any(r.control.stop_requested for r in live.runs.values() if r is not run):
-            raise KeyboardInterrupt  # Ctrl-C stopped one run: stop the comparison
         live.on_epoch(run_name, run)
         if time.monotonic() - said[0] >= 0.25:
             said[0] = time.monotonic()
             progress.update(HTML(_progress(list(runs).index(run_name) + 1, len(runs), run_name, run)))
 
     try:
-        comparison = compare(base, runs, on_epoch=on_epoch)
-        note = f"{len(runs)} runs trained in {time.monotonic() - started:.1f} s"
-    except KeyboardInterrupt:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)  # said below, once per run, in words
+            comparison = compare(base, runs, on_epoch=on_epoch)
+        interrupted = [r for r in comparison.values() if r.stop_reason == "interrupted"]
+        note = f"{how_many(len(runs))} trained in {time.monotonic() - started:.1f} s"
+        if interrupted:  # the first Ctrl-C stops every run between two steps; compare returns them
+            trained = sum(r.epoch > 0 for r in comparison.values())
+            note = (f"stopped (Ctrl-C) after {time.monotonic() - started:.1f} s: {trained} of {how_many(len(runs))} "
+                    "trained, each as far as the table says")
+    except KeyboardInterrupt:  # a second Ctrl-C, within a step: the runs heard so far
         comparison = Comparison(live.runs, runs, base)
-        note = f"stopped (Ctrl-C): {len(comparison)} of {len(runs)} runs trained"
+        note = f"stopped (Ctrl-C): {len(comparison)} of {how_many(len(runs))} trained"
+    except Exception:
+        if live.runs:  # a run failed mid-way: keep what trained before it
+            magics.shell.user_ns[name] = Comparison(live.runs, runs, base)
+        raise
     magics.shell.user_ns[name] = comparison
     progress.update(HTML(f"<div style='font-family:monospace;font-size:12px'>{note}; stored as "
                          f"<code>{name}</code></div>"))
@@ -144,6 +164,9 @@ def run(magics, args) -> None:
     metadata["image/png"] = {"width": shown_width(panel.png)}
     picture.update(bundle, metadata=metadata, raw=True)
     display(comparison)
+    for run_name, run in comparison.items():
+        if run.status == "diverged":
+            print(f"{run_name}: {run.stop_reason}")
     if live.error is not None:
         print(f"the live picture stopped ({type(live.error).__name__}: {live.error}); training went on")
 

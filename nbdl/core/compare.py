@@ -19,6 +19,9 @@ COLUMNS = (("name", "run"), ("train_loss", "train loss"), ("best_train_loss", "b
            ("status", "status"))
 HEADINGS = dict(COLUMNS)
 HIGHER_IS_BETTER = ("val_acc",)
+# The most runs one comparison trains: a picture of more has no curve one can follow and a table
+# one cannot read, and a grid that size is usually a typo (100 x 100 values is 10,000 runs).
+MAX_RUNS = 256
 
 
 class Comparison(dict):
@@ -45,7 +48,7 @@ class Comparison(dict):
         except ImportError:
             raise NbdlError("Comparison.frame() needs pandas: pip install pandas "
                             "(or use .table(), a list of plain dicts)") from None
-        return pd.DataFrame(self.table()).set_index("name")
+        return pd.DataFrame(self.table(), columns=["name", "status"] if not self else None).set_index("name")
 
     def _repr_html_(self) -> str:
         rows = self.table()
@@ -58,7 +61,12 @@ class Comparison(dict):
         return f"<table class='nbdl-compare'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __repr__(self) -> str:
-        return f"<Comparison of {len(self)} runs: {', '.join(self)}>"
+        return f"<Comparison of {how_many(len(self))}: {', '.join(self)}>"
+
+
+def how_many(count: int) -> str:
+    """``1 run``, ``3 runs``."""
+    return f"{count} run{'' if count == 1 else 's'}"
 
 
 def _cell(key: str, value: Any) -> str:
@@ -95,12 +103,15 @@ def row(name: str, run: Any) -> dict[str, Any]:
 
 
 def status(run: Any) -> str:
-    """How the run ended, in a few words: ``finished``, ``diverged at epoch 3``, ``stopped at epoch 7``."""
+    """How the run ended, in a few words: ``finished``, ``diverged at epoch 3``, ``stopped at epoch 7``,
+    ``not trained``."""
     if run.status == "diverged":
         return f"diverged at epoch {run.epoch + 1}"  # the epoch it diverged in gets no row
     if run.status == "stopped":
         early = str(run.stop_reason or "").startswith("early stopping")
         return f"{'stopped early' if early else 'stopped'} at epoch {run.epoch}"
+    if run.status == "ready":
+        return "not trained"  # Ctrl-C stopped the comparison before this run's turn
     return str(run.status)
 
 
@@ -115,7 +126,12 @@ def compare(config: Config | dict, runs: Mapping[str, Mapping[str, Any]], *, epo
     if not isinstance(runs, Mapping) or not runs:
         raise NbdlError("give the runs as a dict of name -> changes, for example {'sgd': {'optimizer': 'sgd'}, "
                         "'adam': {'optimizer': 'adam'}}, or grid(optimizer=['sgd', 'adam'])")
+    if len(runs) > MAX_RUNS:
+        raise NbdlError(f"{len(runs):,} runs are too many for one comparison (at most {MAX_RUNS}): give fewer values, "
+                        "or compare a few at a time")
     configs = many.variants(base, {name: _fitted(base, changes) for name, changes in runs.items()})
+    if epochs == 0 or (epochs is None and not any(c.epochs for c in configs.values())):
+        raise NbdlError("epochs=0: no run would train, so there is nothing to compare; give epochs=1 or more")
     trained = many.train_many(configs, epochs=epochs, on_epoch=on_epoch, stack=stack)
     return Comparison(trained, runs, base)
 

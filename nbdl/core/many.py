@@ -55,21 +55,28 @@ def variants(base: Config | dict | None = None, overrides: Mapping[str, Mapping[
 
 def grid(**choices: Iterable[Any]) -> dict[str, dict[str, Any]]:
     """Every combination of the choices, named by what differs: ``grid(optimizer=["sgd", "adam"],
-    lr=[0.01, 0.1])`` gives four runs, ``"optimizer=sgd, lr=0.01"`` and so on."""
+    lr=[0.01, 0.1])`` gives four runs, ``"optimizer=sgd, lr=0.01"`` and so on. A single value
+    (``lr=0.1``) is a list of one."""
     if not choices:
         raise NbdlError("grid needs at least one setting with a list of values, for example lr=[0.01, 0.1]")
-    lists = {}
+    lists, texts = {}, {}
     for name, values in choices.items():
         if name not in NAMES:
             raise NbdlError(f"unknown setting {name!r}; choose from: {', '.join(NAMES)}")
-        values = list(values) if not isinstance(values, (str, bytes)) else [values]
+        values = [values] if isinstance(values, (str, bytes)) or not isinstance(values, Iterable) else list(values)
         if not values:
             raise NbdlError(f"{spell(name)} has no values to try")
+        twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+        if twice is not None:
+            raise NbdlError(f"{spell(name)}: {twice!r} is given twice; give each value once")
         lists[name] = values
+        short = [_short(v) for v in values]
+        # Values that print alike (0.1 and 0.10000000001) are named in full: each run keeps a name of its own.
+        texts[name] = short if len(set(short)) == len(short) else [repr(v) for v in values]
     found = {}
-    for combination in itertools.product(*lists.values()):
-        changes = dict(zip(lists, combination))
-        found[", ".join(f"{k}={_short(v)}" for k, v in changes.items())] = changes
+    for combination in itertools.product(*(range(len(v)) for v in lists.values())):
+        changes = {name: lists[name][i] for name, i in zip(lists, combination)}
+        found[", ".join(f"{name}={texts[name][i]}" for name, i in zip(lists, combination))] = changes
     return found
 
 
@@ -84,11 +91,14 @@ def train_many(configs: Mapping[str, Config], *, epochs: int | None = None, on_e
     ``stack``: "auto" stacks the runs when they can be (see ``stacked.why_not``), "always" raises
     when they cannot, saying why; "never" trains them one after the other. ``callbacks(name)``
     gives extra callbacks for one run: runs with callbacks of their own train one at a time.
-    Returns the runs by name, in the order given."""
+    Ctrl-C stops every run (each keeps the epochs it finished; one after the other, the runs whose
+    turn had not come stay untrained). Returns the runs by name, in the order given."""
     from .trainer import Run
 
     if stack not in STACK:
         raise NbdlError(f"stack must be one of {', '.join(STACK)}, got {stack!r}")
+    if on_epoch is not None and not callable(on_epoch):
+        raise NbdlError(f"on_epoch must be a function on_epoch(name, run), got {on_epoch!r:.60}")
     runs = {name: Run(config) for name, config in configs.items()}
     extra = {name: list(callbacks(name)) if callbacks else [] for name in runs}
     reason = "each run has callbacks of its own" if any(extra.values()) else stacked.why_not(list(runs.values()))
@@ -100,6 +110,8 @@ def train_many(configs: Mapping[str, Config], *, epochs: int | None = None, on_e
     for name, run in runs.items():
         hooks = [*extra[name], *([_Relay(name, on_epoch)] if on_epoch else [])]
         run.fit(epochs, callbacks=hooks)
+        if run.stop_reason == "interrupted":
+            break  # Ctrl-C stops the whole lot, as it stops a stack: the runs after this one stay untrained
     return runs
 
 

@@ -28,6 +28,8 @@ LOG_SPAN = 100.0  # a loss whose highest and lowest values differ by this factor
 # x-axis), the legend to their right, outside the curves.
 LEFT, PANEL_WIDTH, PANEL_HEIGHT, TOP, MIDDLE, BOTTOM, GAP, RIGHT = 62, 360, 160, 30, 36, 46, 16, 10
 LEGEND_ROW = 20  # px a legend line takes at TEXT size
+LEGEND_COLUMNS = 2  # at most: more runs than two columns hold get a key of some of them (the table has all)
+LABEL_LENGTH = 48  # characters of a run's name in the legend; a longer one loses its middle
 
 
 def check_x(x: str) -> str:
@@ -84,6 +86,16 @@ def compare_figure(runs: dict[str, Any], metrics: tuple[str, ...] = ("val_loss",
     return figure
 
 
+def _label(name: str) -> str:
+    """A run's name as the legend shows it: plain, and at most LABEL_LENGTH characters (the middle
+    of a longer one gives way to "…", so a grid's last setting still shows)."""
+    text = str(name)
+    if len(text) > LABEL_LENGTH:
+        half = (LABEL_LENGTH - 1) // 2
+        text = text[:half] + "…" + text[len(text) - (LABEL_LENGTH - 1 - half):]
+    return plain(text)
+
+
 def _finite(values: list[float]) -> np.ndarray:
     """The values as floats, with NaN where one is not finite (matplotlib leaves a gap there)."""
     array = np.asarray(values, dtype=float)
@@ -120,12 +132,20 @@ class ComparisonFigure:
     def _legend(self) -> None:
         """One legend for both panels to their right (a run has one colour in both): it covers no
         curve. The figure's width follows the legend's, measured once."""
-        handles = [Line2D([], [], color=color, lw=2.5) for color in self.colors]
-        handles += [Line2D([], [], color="#444444", lw=1.6), Line2D([], [], color="#444444", lw=1.6, ls="--"),
-                    Line2D([], [], color="#444444", ls="", marker="x", ms=9, mew=2.5)]
-        labels = [plain(name) for name in self.names] + ["training", "validation", "diverged or stopped"]
         height = TOP + 2 * PANEL_HEIGHT + MIDDLE + BOTTOM
         rows = max(1, (height - TOP) // LEGEND_ROW)
+        shown = list(range(len(self.names)))
+        room = LEGEND_COLUMNS * rows - 4  # the runs' entries beside the three line styles and a note
+        if len(shown) > room + 1:  # a key of evenly spaced runs, first and last among them (colours go in order)
+            shown = sorted(set(np.linspace(0, len(shown) - 1, room).round().astype(int).tolist()))
+        handles = [Line2D([], [], color=self.colors[i], lw=2.5) for i in shown]
+        labels = [_label(self.names[i]) for i in shown]
+        if len(shown) < len(self.names):
+            handles.append(Line2D([], [], color="none"))
+            labels.append(f"({len(self.names)} runs: each is in the table)")
+        handles += [Line2D([], [], color="#444444", lw=1.6), Line2D([], [], color="#444444", lw=1.6, ls="--"),
+                    Line2D([], [], color="#444444", ls="", marker="x", ms=9, mew=2.5)]
+        labels += ["training", "validation", "diverged or stopped"]
         self.legend = self.figure.legend(handles, labels, loc="upper left", ncol=math.ceil(len(labels) / rows),
                                          frameon=False, fontsize=TEXT, handlelength=2.2, borderaxespad=0,
                                          borderpad=0, labelspacing=0.35, columnspacing=1.2)

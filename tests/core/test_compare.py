@@ -111,3 +111,42 @@ def test_the_table_as_a_data_frame_and_as_escaped_html(comparison, monkeypatch):
 def test_bad_runs_are_refused_before_training(runs, message):
     with pytest.raises(NbdlError, match=message):
         compare(BASE, runs)
+
+
+def test_a_huge_grid_is_refused_at_once_with_the_count():
+    with pytest.raises(NbdlError, match=r"10,000 runs are too many for one comparison \(at most 256\)"):
+        compare(BASE, grid(seed=range(100), lr=[0.001 * (i + 1) for i in range(100)]))
+
+
+@pytest.mark.parametrize("base, epochs", [({**BASE, "epochs": 0}, None), (BASE, 0)])
+def test_zero_epochs_is_refused_rather_than_an_empty_picture(base, epochs):
+    with pytest.raises(NbdlError, match=r"epochs=0: no run would train.*give epochs=1 or more"):
+        compare(base, {"a": {"lr": 0.1}}, epochs=epochs)
+
+
+def test_an_empty_comparison_still_gives_a_frame_and_one_run_is_singular(comparison):
+    frame = Comparison({}).frame()
+    assert len(frame) == 0 and frame.index.name == "name"
+    assert repr(Comparison({"gd": comparison["gd"]})) == "<Comparison of 1 run: gd>"
+
+
+def test_grid_takes_one_value_refuses_a_value_twice_and_loses_no_run():
+    assert grid(lr=0.1) == {"lr=0.1": {"lr": 0.1}}
+    with pytest.raises(NbdlError, match=r"lr: 0.1 is given twice"):
+        grid(lr=[0.1, 0.1])
+    close = grid(lr=[0.1, 0.10000000001], optimizer=["sgd"])  # they print alike with %g
+    assert len(close) == 2 and [c["lr"] for c in close.values()] == [0.1, 0.10000000001]
+
+
+def test_ctrl_c_in_runs_one_after_the_other_leaves_the_later_ones_untrained():
+    def interrupt(name, run):
+        if name == "adagrad" and run.epoch == 2:
+            run.control.stop("interrupted")  # what the first Ctrl-C does to the run training
+    found = compare(BASE, {"adagrad": {"optimizer": "adagrad"}, "adam": {"optimizer": "adam"}}, on_epoch=interrupt)
+    assert [(r.epoch, r.status) for r in found.values()] == [(2, "stopped"), (0, "ready")]
+    assert [row["status"] for row in found.table()] == ["stopped at epoch 2", "not trained"]
+
+
+def test_on_epoch_must_be_a_function():
+    with pytest.raises(NbdlError, match=r"on_epoch must be a function on_epoch\(name, run\), got 5"):
+        compare(BASE, {"a": {"lr": 0.1}}, on_epoch=5)

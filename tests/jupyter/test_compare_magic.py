@@ -49,6 +49,10 @@ def test_two_vary_give_the_grid_the_picture_and_the_table(kernel):
     ('--vary "lr=0.1" --lr 0.2', "--lr is given both as a flag and in --vary; give it once"),
     ('--vary "optimizer=gd" --name print', "'print' would hide Python's or IPython's own print"),
     ("--epochs 2", "give at least one --vary SETTING=VALUES"),
+    ('--vary "lr=0.1" --name net', "--name net would replace the network net with the comparison; choose another"),
+    ('--vary "betas=0.9,0.99,0.8,0.9"', "each --betas value is two numbers: separate several with semicolons"),
+    ('--vary "lr=0.1" --epochs 0', "epochs=0: no run would train"),
+    ('--vary "seed=0:1000" --vary "lr=0.1"', "--seed in --vary must be a whole number"),
 ])
 def test_bad_vary_gives_one_line(kernel, line, message):
     kernel.run(NET)
@@ -56,3 +60,31 @@ def test_bad_vary_gives_one_line(kernel, line, message):
     assert result.status == "error"
     assert result.text.startswith("UsageError: ") and message in result.text, result.text
     assert result.text.count("\n") <= 1 and "Traceback" not in result.text
+    assert kernel.value("type(net).__name__") == "Network"  # a refused comparison keeps the network
+
+
+def test_a_pair_setting_varies_by_semicolons_or_parentheses():
+    from nbdl.commands.compare import varied
+
+    for text in ("betas=0.9,0.99;0.8,0.9", "betas=(0.9, 0.99),(0.8,0.9)"):
+        assert varied([text]) == {"betas": [(0.9, 0.99), (0.8, 0.9)]}
+    assert varied(["betas=0.9,0.99"]) == {"betas": [(0.9, 0.99)]}
+
+
+@pytest.mark.parametrize("vary, stacked", [("seed=1,2", True), ("optimizer=adagrad,rmsprop", False)])
+def test_ctrl_c_stops_every_run_and_says_so(kernel, vary, stacked):
+    import threading
+
+    kernel.run(NET)
+    threading.Timer(2.5, kernel.manager.interrupt_kernel).start()  # once the runs are training
+    result = kernel.run(f'%nbdl compare net --data moons --vary "{vary}" --epochs 100000 --name stopped')
+    assert result.status == "ok", result.text + str(result.error)
+    note = next(h for h in result.mimes("text/html") if "stored as" in h)
+    assert "stopped (Ctrl-C) after" in note and "of 2 runs trained" in note, note
+    rows = kernel.value("[(r.epoch > 0, r.stop_reason, row['status']) for r, row in "
+                        "zip(stopped.values(), stopped.table())]")
+    if stacked:  # both stop between two steps of the stack
+        assert [(trained, reason) for trained, reason, _ in rows] == [(True, "interrupted")] * 2
+    else:  # the first stops; the second's turn never comes
+        assert rows[0][:2] == (True, "interrupted") and rows[1] == (False, None, "not trained")
+    assert any("nbdl-compare" in h for h in result.mimes("text/html"))  # the table of what trained

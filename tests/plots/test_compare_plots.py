@@ -12,7 +12,7 @@ from PIL import Image
 
 from nbdl.core.compare import compare
 from nbdl.core.many import grid
-from nbdl.plots.compare import LiveComparison, comparison_figure, compare_figure, run_colors
+from nbdl.plots.compare import ComparisonFigure, LiveComparison, comparison_figure, compare_figure, run_colors
 from nbdl.plots.render import SMALLEST, figure_png, shown_width, text_sizes
 
 OUT = pathlib.Path("/tmp/compare")
@@ -156,3 +156,20 @@ def test_the_switch_redraws_the_picture(runs):
     assert panel.png != first and panel.picture.metric_axes.get_xlabel() == "samples seen"
     assert panel.image.value == panel.png and panel.image.width == str(shown_width(panel.png))
     panel.close()
+
+
+def test_many_runs_get_a_key_in_two_columns_and_long_names_lose_their_middle():
+    names = [f"seed={s}, lr={lr}" for s in range(8) for lr in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3)]
+    for count in (64, 500):
+        picture = ComparisonFigure(names if count == 64 else [f"run {i}" for i in range(count)])
+        legend = picture.legend
+        texts = [t.get_text() for t in legend.get_texts()]
+        assert legend._ncols == 2 and len(texts) <= 2 * 20  # two columns of the picture's height at most
+        assert texts[0] == picture.names[0] and picture.names[-1] in texts
+        assert f"({count} runs: each is in the table)" in texts
+        assert 500 <= picture.figure.get_figwidth() * 72 <= 900
+    long = ComparisonFigure(["x" * 100 + " lr=0.1", "lr=0.01"])
+    first = long.legend.get_texts()[0].get_text()
+    assert len(first) == 48 and first.startswith("xxx") and first.endswith(" lr=0.1") and "…" in first
+    OUT.mkdir(exist_ok=True)
+    (OUT / "legend-64.png").write_bytes(figure_png(ComparisonFigure(names).figure))
