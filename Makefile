@@ -27,6 +27,7 @@ lab: setup
 
 test: setup
 	bash tools/ensure-chromium.sh
+	bash tools/ensure-postgres.sh
 	$(PY) -m pytest
 
 clean:

@@ -10,11 +10,17 @@ from .core import (Activation, BatchNorm, Callback, Checkpoint, Config, Dataset,
                    EarlyStopping, Flatten, Input, Layer, NbdlError, Network, NetworkSpec, Option, Run, build, option,
                    train)
 from .core.backprop import gradient_check
+from .core.compare import Comparison, compare
 from .core.curves import activation_curves
 from .core.depth import inspect
 from .core.extending import register_layer, register_optimizer
+from .core.landscape import Trajectory, interpolate
+from .core.many import grid
 from .core.optimizers import OptimizerKind
 from .core.resume import load
+from .core.search import search
+from .core.search_result import SearchResult
+from .core.surfaces import race
 from .core.datasets import load as load_data
 from .core.transfer import freeze, unfreeze, with_new_head
 
@@ -26,6 +32,7 @@ __all__ = [
     "Run", "build", "data", "freeze", "load", "load_data", "option", "register_layer", "register_optimizer", "train",
     "unfreeze", "with_new_head",
     "activation_curves", "gradient_check", "inspect",
+    "Comparison", "SearchResult", "Trajectory", "compare", "grid", "interpolate", "race", "search",
 ]
 
 

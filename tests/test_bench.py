@@ -12,5 +12,6 @@ def test_benchmark_prints_every_contender(capsys, tmp_path):
     for contender in ("nbdl, live plots on", "nbdl, plots off", "hand-written loop, tensor slicing",
                       "hand-written loop, DataLoader", "skorch"):
         assert text.count(f"| {contender} |") == 4
+    assert "| 16 runs stacked (`many.train_many`) |" in text and "2 workers vs 1:" in text
     assert "`%load_ext nbdl` after it:" in text and "Peak memory" in text
     assert out.read_text().startswith("# Benchmarks")
