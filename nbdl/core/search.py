@@ -29,6 +29,7 @@ from .options import CHOICE, INT, Option
 METHOD = Option("method", "tpe", "how trials are chosen", kind=CHOICE, choices=("grid", "random", "tpe"))
 TRIALS = Option("trials", None, "trials to run", kind=INT, low=1, high=100_000, optional=True)
 WORKERS = Option("workers", 1, "processes that run trials", kind=INT, low=1, high=256)
+SEED = Option("seed", 0, "the seed of the sampler that draws the trials", kind=INT, low=0, high=2**32 - 1)
 DIRECTIONS = ("minimize", "maximize")
 DEFAULT_TRIALS = 20
 BATCH = 16  # grid and random trials asked at once and trained together
@@ -69,16 +70,16 @@ def create_study(config: Config | dict, space: Mapping[str, Any], *, method: str
     exists in ``storage``). Its user attribute "nbdl" holds the base config, the space, the metric,
     the direction and the epochs as JSON: a worker rebuilds the objective from it."""
     optuna = optuna_module()
-    method = METHOD.check(method)
+    method, seed = METHOD.check(method, spell("method")), SEED.check(seed, spell("seed"))
     base = as_config(config)
     if epochs is not None:
         base = base.replace(epochs=epochs)
     dimensions = space if _is_read(space) else search_space.read(space)
-    base.replace(**{n: _first(d) for n, d in dimensions.items()}).validate()  # the base is whole
+    first = base.replace(**{n: _first(d) for n, d in dimensions.items()}).validate()  # the base is whole
+    _check_epochs(base, dimensions)
+    _check_metric(first, metric)
     if method == "grid":
         search_space.grid_size(dimensions)  # every range has its points
-    if not isinstance(metric, str) or not metric:
-        raise NbdlError(f"metric must be a figure the run logs, such as 'val_loss' or 'val_acc'; got {metric!r}")
     direction = direction or direction_for(metric)
     if direction not in DIRECTIONS:
         raise NbdlError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
@@ -101,7 +102,7 @@ def create_study(config: Config | dict, space: Mapping[str, Any], *, method: str
         _BASES[study] = base
     before = len(study.get_trials(deepcopy=False))
     if before and method != "grid":  # a study continued: draw on from where it stands, not again from the start
-        study.sampler = sampler_for({**described, "seed": seed + before})
+        study.sampler = sampler_for({**described, "seed": (seed + before) % 2**32})
     return study
 
 
@@ -263,6 +264,24 @@ def record(trial: Any, **attributes: Any) -> None:
         trial.set_user_attr(key, value)
 
 
+def _check_epochs(base: Config, dimensions: search_space.Space) -> None:
+    """Every trial trains at least one epoch (a trial is scored by its epochs)."""
+    epochs = dimensions.get("epochs")
+    fewest = base.epochs if epochs is None else epochs.low if epochs.is_range else min(epochs.choices)
+    if fewest < 1:
+        raise NbdlError(f"a search scores each trial by its epochs, and {spell('epochs')} {fewest} trains none; "
+                        f"give every trial at least 1 epoch")
+
+
+def _check_metric(config: Config, metric: Any) -> None:
+    """The metric is one the runs log (checked before a study is made with it)."""
+    from .trainer import Run
+
+    if not isinstance(metric, str) or not metric:
+        raise NbdlError(f"metric must be a figure the run logs, such as 'val_loss' or 'val_acc'; got {metric!r}")
+    Reporter(None, metric).on_fit_start(Run(config))
+
+
 def _first(dimension: search_space.Dimension) -> Any:
     return dimension.low if dimension.is_range else dimension.choices[0]
 
@@ -310,6 +329,7 @@ def search(config: Config | dict, space: Mapping[str, Any], trials: int | None =
     processes. ``on_trial(result)`` hears each finished trial. Returns a ``SearchResult``."""
     optuna = optuna_module()
     method, workers = METHOD.check(method, spell("method")), WORKERS.check(workers, spell("workers"))
+    seed = SEED.check(seed, spell("seed"))
     trials = TRIALS.check(trials, spell("trials"))
     dimensions = search_space.read(space)
     if workers > 1 and storage is None:
@@ -319,7 +339,9 @@ def search(config: Config | dict, space: Mapping[str, Any], trials: int | None =
     try:
         study = create_study(config, dimensions, method=method, metric=metric, direction=direction, epochs=epochs,
                              storage=storage, name=name, seed=seed, pruning=pruning)
-        run_trials(study, dimensions, method, trials, workers, storage, on_trial)
+        with warnings.catch_warnings():  # ask and tell on a database: this process's trials have no heartbeat
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+            run_trials(study, dimensions, method, trials, workers, storage, on_trial)
     finally:
         optuna.logging.set_verbosity(verbosity)
     return result_of(study, dimensions)
@@ -344,7 +366,7 @@ def run_trials(study: Any, dimensions: search_space.Space, method: str, trials: 
     if count == 0:
         return
     if workers > 1:
-        follow_workers(study, storage, count, workers, tell)
+        follow_workers(study, storage, count, min(workers, count), tell)  # a worker beyond the trials idles
     elif method == "tpe":
         study.optimize(objective_for(study), n_trials=count, callbacks=[lambda *_: tell()])
     else:
@@ -440,7 +462,11 @@ def follow_workers(study: Any, storage: Any, count: int, workers: int, tell: Cal
             if now != seen:
                 seen = now
                 tell()
-    except BaseException:  # Ctrl-C: the workers stop, each failing its running trial
+    except KeyboardInterrupt:  # Ctrl-C: the workers stop, each failing its running trial; the trials so far stand
+        processes.stop(started)
+        tell()
+        return
+    except BaseException:
         processes.stop(started)
         raise
     processes.wait(started)  # raises with the end of a failed worker's messages

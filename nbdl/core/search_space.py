@@ -18,6 +18,8 @@ from .errors import NbdlError, raise_all, spell, spelling
 from .options import BOOL, CHOICE, FLOAT, INT, OBJECT, PAIR, TEXT, read_number
 
 LOG = "log"
+MAX_POINTS = 1000  # points of one range in a grid
+MAX_GRID = 100_000  # combinations of a whole grid (Optuna's grid sampler lists them all)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def read_text(name: str, text: str) -> Dimension | None:
         parts = [p.strip() for p in word.split(":")]
         log = [p for p in parts[2:] if p.lower() == LOG]
         rest = [p for p in parts[2:] if p.lower() != LOG]
-        if len(parts) < 2 or len(log) > 1 or len(rest) > 1:
+        if len(parts) < 2 or not all(parts) or len(log) > 1 or len(rest) > 1:
             raise NbdlError(f"{setting.flag} {text}: a range is LOW:HIGH, optionally :log and :POINTS, for example "
                             f"{setting.flag} 1e-3:1e-1:log or {setting.flag} 0:0.01:5")
         points = read_number(rest[0]) if rest else None
@@ -145,7 +147,7 @@ def searchable(name: Any, text: str | None = None):
     """The setting called ``name``, if a search can vary it."""
     setting = setting_named(name) if isinstance(name, str) else setting_named(str(name))
     if setting.kind in (OBJECT, PAIR):
-        how = "a dict" if setting.kind == OBJECT else "two numbers"
+        how = "a pair of numbers" if setting.kind == PAIR else "not a number or a choice"
         raise NbdlError(f"{spell(name)} ({how}) cannot be searched; set it in the config, and search over settings "
                         "that take one number or one choice")
     return setting
@@ -171,8 +173,9 @@ def check_range(setting, low: Any, high: Any, log: bool, points: Any) -> Dimensi
         raise NbdlError(f"{subject}: the low end must be below the high end")
     if log and low <= 0:
         raise NbdlError(f"{subject}: a log range needs a low end above 0; start it at a small number such as 1e-5")
-    if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 2):
-        raise NbdlError(f"{subject}: the number of points must be a whole number >= 2, got {points!r}")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, int)
+                               or not 2 <= points <= MAX_POINTS):
+        raise NbdlError(f"{subject}: the number of points must be a whole number in [2, {MAX_POINTS}], got {points!r}")
     integer = setting.kind == INT
     if integer and points is not None and points > high - low + 1:
         raise NbdlError(f"{subject}: {points} points do not fit between {low} and {high} in whole numbers")
@@ -202,7 +205,13 @@ def from_json(values: Mapping[str, Any]) -> Space:
 
 
 def grid_size(space: Space) -> int:
-    return math.prod(len(d.grid_values()) for d in space.values())
+    """The combinations a grid search tries; an error when there are more than ``MAX_GRID``."""
+    size = math.prod(len(d.grid_values()) for d in space.values())
+    if size > MAX_GRID:
+        ranges = ", ".join(f"{spell(n)} {d.text()}" for n, d in space.items())
+        raise NbdlError(f"the grid {ranges} has {size:,} combinations, more than {MAX_GRID:,}; give its ranges fewer "
+                        f"points or fewer choices, or search at random (method 'random', --search random)")
+    return size
 
 
 def is_log(space: Space, name: str) -> bool:

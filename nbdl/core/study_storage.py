@@ -75,6 +75,23 @@ def _journal(optuna, path: str):
         return optuna.storages.JournalStorage(journal_file()(str(pathlib.Path(path).expanduser())))
     except OSError as error:
         raise NbdlError(f"cannot open the journal file {path!r}: {error.strerror}") from None
+    except ValueError as error:   # a line that is not a JSON record (UnicodeDecodeError is a ValueError too)
+        line = damaged_line(pathlib.Path(path).expanduser())
+        raise NbdlError(f"the journal file {path!r} is damaged: line {line} is not a record of a study "
+                        f"({type(error).__name__}: {str(error)[:80]}), and nothing after it can be read. Keep a "
+                        f"copy, then cut the file before line {line} to keep the trials before it, or give "
+                        f"another file for a new study") from None
+
+
+def damaged_line(path: pathlib.Path) -> int | str:
+    """The number (from 1) of the first whole line of a journal file that is not a JSON record."""
+    with open(path, "rb") as journal:
+        for number, line in enumerate(journal, start=1):
+            try:
+                json.loads(line)
+            except ValueError:
+                return number
+    return "?"
 
 
 def _database(optuna, url: str, heartbeat: int):
@@ -158,10 +175,29 @@ def journal_file() -> type:
 
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             text = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
-            with self.lock, open(self.path, "ab") as journal:
+            with self.lock, open(self.path, "r+b") as journal:
+                cut_partial_record(journal)
+                journal.seek(0, os.SEEK_END)
                 journal.write(text)
 
     return JournalFile
+
+
+def cut_partial_record(journal) -> None:
+    """Remove the end of a journal file after its last newline: a record that a process killed while
+    writing left half written. Readers skip it; a record appended after it would join it into one
+    line that no reader can decode, and every record after that would be lost."""
+    end = journal.seek(0, os.SEEK_END)
+    if end == 0:
+        return
+    journal.seek(end - 1)
+    if journal.read(1) == b"\n":
+        return
+    start = max(0, end - (1 << 20))
+    journal.seek(start)
+    tail = journal.read()
+    newline = tail.rfind(b"\n")
+    journal.truncate(start + newline + 1 if newline >= 0 else 0 if start == 0 else end)
 
 
 def lock_for(study_name: str, storage: Any, shared):

@@ -62,6 +62,8 @@ def work(study_name: str, storage: Any, trials: int | None = None, *, load_study
     optuna = optuna_module()
     if trials is not None and (not isinstance(trials, int) or isinstance(trials, bool) or trials < 1):
         raise NbdlError(f"trials must be a whole number >= 1, got {trials!r}")
+    if not isinstance(heartbeat, int) or isinstance(heartbeat, bool) or heartbeat < 1:   # a journal too: refused alike
+        raise NbdlError(f"heartbeat must be a whole number of seconds >= 1, got {heartbeat!r}")
     if quiet:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     shared = storage_for(storage, heartbeat=heartbeat)

@@ -44,7 +44,7 @@ CASES = {
     "lengths differ": (dict(data=(X, Y[:30])), r"X and y have different lengths: 40 samples but 30 targets"),
     "input width": (dict(data=(np.hstack([X, X]), Y)),
                     r"the data has samples of shape 4 but the network's line 1: 'input 2' expects 2; change it to 'input 4'"),
-    "unknown schedule": (dict(schedule="linear"), r"unknown schedule 'linear'; choose one of: cosine, none, plateau, step"),
+    "unknown schedule": (dict(schedule="linear"), r"unknown schedule 'linear'; choose one of: cosine, none, one_cycle, plateau, step"),
     "unknown init": (dict(init="ones"), r"unknown initialization 'ones'; choose one of: default, kaiming, normal, xavier, zeros"),
 }
 

@@ -107,8 +107,10 @@ def test_tpe_accuracy_is_maximized_and_a_diverged_trial_fails():
     ({"batch_size": [16, 0]}, "a choice of batch_size: batch_size must be a whole number >= 1, got 0"),
     ({"optimizer": ["sgd", "adamm"]}, "unknown optimizer 'adamm'"),
     ({"optimizer": (1, 2)}, "search it with a list of choices such as ['adagrad', 'adam', 'adamw']"),
-    ({"betas": [(0.9, 0.99)]}, "betas (two numbers) cannot be searched"),
-    ({"lr": (1e-3, 1e-1, "log", 1)}, "the number of points must be a whole number >= 2"),
+    ({"betas": [(0.9, 0.99)]}, "betas (a pair of numbers) cannot be searched"),
+    ({"lr": (1e-3, 1e-1, "log", 1)}, "the number of points must be a whole number in [2, 1000]"),
+    ({"lr": (1e-3, 1e-1, "log", 10**9)}, "the number of points must be a whole number in [2, 1000], got 1000000000"),
+    ({"network": ["input 2\ndense 2 softmax"]}, "network (not a number or a choice) cannot be searched"),
 ])
 def test_bad_spaces_are_refused_naming_the_setting(space, words):
     with pytest.raises(NbdlError) as caught:
@@ -121,6 +123,12 @@ def test_a_grid_needs_points_and_says_how():
         search(base(), {"l2": (0, 0.01)}, method="grid")
 
 
+def test_a_grid_too_big_to_list_is_refused_before_anything_runs():
+    space = {"lr": (1e-3, 1e-1, "log", 1000), "l2": (0, 1e-2, 1000)}
+    with pytest.raises(NbdlError, match=r"has 1,000,000 combinations, more than 100,000; .* search at random"):
+        search(base(), space, method="grid", trials=2)
+
+
 def test_the_magic_text_forms():
     lr = search_space.read_text("lr", "1e-3:1e-1:log:3")
     assert (lr.low, lr.high, lr.log, lr.points) == (1e-3, 0.1, True, 3) and lr.grid_values() == [1e-3, 0.01, 0.1]
@@ -130,8 +138,9 @@ def test_the_magic_text_forms():
     assert search_space.read_text("dropout", "none,0.2").choices == (None, 0.2)
     assert search_space.read_text("augment", "flip|flip,shift").choices == ("flip", "flip,shift")
     assert search_space.read_text("lr", "0.01") is None  # one value: the base config's
-    with pytest.raises(NbdlError, match="a range is LOW:HIGH"):
-        search_space.read_text("lr", "1:2:3:4")
+    for text in ("1:2:3:4", "1e-3:", ":1", "1e-3::log"):
+        with pytest.raises(NbdlError, match="a range is LOW:HIGH"):
+            search_space.read_text("lr", text)
 
 
 @pytest.mark.slow
@@ -179,9 +188,78 @@ def test_the_result_shows_itself():
 @pytest.mark.slow
 def test_two_worker_processes_share_the_trials(tmp_path):
     seen = []
-    result = search(base(), {"lr": (1e-3, 1e-1, "log")}, trials=6, method="random", workers=2,
-                    storage=str(tmp_path / "w.log"), name="w", on_trial=lambda r: seen.append(len(r.rows)))
+    # trials long enough (40 epochs, no pruning) that one worker cannot run them all while the other starts
+    result = search(base(epochs=40), {"lr": (1e-3, 1e-1, "log")}, trials=6, method="random", workers=2,
+                    storage=str(tmp_path / "w.log"), name="w", pruning=False,
+                    on_trial=lambda r: seen.append(len(r.rows)))
     table = result.trials
     assert len(table) == 6 and table["state"].isin(["finished", "pruned"]).all()
     assert len({t.user_attrs["worker_pid"] for t in result.study.trials}) == 2
     assert seen and seen[-1] == 6
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"seed": "x"}, "seed must be a whole number in [0, 4294967295], got 'x'"),
+    ({"epochs": 0}, "a search scores each trial by its epochs, and epochs 0 trains none"),
+    ({"space": {"epochs": [2, 0]}}, "epochs 0 trains none; give every trial at least 1 epoch"),
+])
+def test_a_seed_that_is_no_number_and_trials_of_no_epoch_are_refused(changes, words):
+    space = changes.pop("space", {"lr": (1e-3, 1e-1)})
+    with pytest.raises(NbdlError) as caught:
+        search(base(), space, trials=2, method="random", **changes)
+    assert words in str(caught.value)
+
+
+def test_a_misspelt_metric_is_refused_before_the_study_is_stored(tmp_path):
+    journal = str(tmp_path / "m.journal")
+    with pytest.raises(NbdlError, match="metric 'val_accc' is not logged by this run; it logs: train_acc"):
+        search(base(epochs=1), {"lr": (1e-3, 1e-1)}, trials=2, method="random", metric="val_accc", storage=journal,
+               name="m")
+    fixed = search(base(epochs=1), {"lr": (1e-3, 1e-1)}, trials=2, method="random", metric="val_acc",
+                   storage=journal, name="m")  # the same name, now with the metric meant
+    assert len(fixed.trials) == 2 and fixed.direction == "maximize"
+
+
+def test_no_more_worker_processes_than_trials(monkeypatch, tmp_path):
+    from nbdl.core import workers
+
+    asked = []
+    monkeypatch.setattr(workers, "spawn", lambda name, storage, count, trials: asked.append(count) or [])
+    search(base(epochs=1), {"lr": (1e-3, 1e-1)}, trials=2, method="random", workers=100,
+           storage=str(tmp_path / "w.journal"))
+    assert asked == [2]
+
+
+def test_a_database_study_searched_here_says_nothing_of_heartbeats(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search(base(epochs=1), {"lr": (1e-3, 1e-1)}, trials=2, method="random",
+               storage=f"sqlite:///{tmp_path / 'q.db'}")
+    assert not [w for w in caught if "Heartbeat" in str(w.message)]
+
+
+def test_ctrl_c_while_workers_run_stops_them_and_keeps_the_trials_so_far(monkeypatch, tmp_path):
+    from nbdl.core import workers
+
+    started = []
+
+    def spawn(name, storage, count, trials):
+        started.append(workers.Worker([sys.executable, "-c", "import time; time.sleep(60)"]))
+        return started
+
+    calls = []
+
+    def finished(study):  # the count before the workers start, then Ctrl-C while following them
+        calls.append(study)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return 0
+
+    monkeypatch.setattr(workers, "spawn", spawn)
+    monkeypatch.setattr(workers, "finished", finished)
+    result = search(base(epochs=1), {"lr": (1e-3, 1e-1)}, trials=4, method="random", workers=2,
+                    storage=str(tmp_path / "c.journal"), on_trial=lambda r: None)
+    assert result.study.study_name and result.best is None   # a result, not an error: nothing had finished
+    assert started and started[0].poll() is not None       # the worker was stopped, and reaped

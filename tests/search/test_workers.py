@@ -82,6 +82,37 @@ def test_storage_kinds(tmp_path):
         workers.storage_for(42)
 
 
+def test_a_journal_cut_mid_record_reads_and_goes_on_without_losing_what_follows(tmp_path):
+    path = tmp_path / "cut.journal"
+    config = Config(network=NET, data="moons", data_options={"n": 100}, epochs=1)
+    search.search(config, SPACE, trials=2, method="random", storage=str(path), name="cut")
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-25])   # a process killed while it wrote its last record
+    found = search.search(config, SPACE, trials=2, method="random", storage=str(path), name="cut")
+    assert len(found.trials) == 4
+    assert path.read_bytes().endswith(b"\n")
+    again = trials_of("cut", path)   # a fresh reader of the file sees every record written after the cut
+    assert [t.number for t in again] == [0, 1, 2, 3] and [t.state for t in again[2:]] == [STATE.COMPLETE] * 2
+
+
+@pytest.mark.parametrize("damage", [b"garbage, not a record\n", b"\x00\x01\xff{{\n"])
+def test_a_damaged_journal_names_its_bad_line_and_the_fix(tmp_path, damage):
+    path = tmp_path / "bad.journal"
+    make_study(str(path), "bad", epochs=1)
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(lines[0] + damage + b"".join(lines[1:]))
+    with pytest.raises(NbdlError, match=r"bad.journal' is damaged: line 2 is not a record of a study .* cut the "
+                                        r"file before line 2"):
+        workers.storage_for(str(path))
+
+
+def test_a_heartbeat_below_one_second_is_refused_whatever_the_storage(tmp_path):
+    make_study(str(tmp_path / "h.journal"), "h", epochs=1)
+    with pytest.raises(NbdlError, match="heartbeat must be a whole number of seconds >= 1, got 0"):
+        workers.work("h", str(tmp_path / "h.journal"), 1, load_study=search.load_study,
+                     objective_for=search.objective_for, heartbeat=0)
+
+
 def test_file_lock_is_reentrant_here_and_exclusive_across_processes(tmp_path):
     from nbdl.core.study_storage import file_lock
 
