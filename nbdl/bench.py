@@ -226,6 +226,14 @@ With `--diagnostics` the per-layer instruments look at a fixed batch of 256 samp
 once they have taken 0.05 s: a long run of millisecond epochs is recorded every few epochs, a
 short run at every one.
 
+Many small runs of one shape train as one stacked model (`nbdl/core/stacked.py`): weights with a
+leading run dimension, one batched matrix product per layer for all runs, gradients written per
+layer with the same kernels autograd calls, one optimizer step over the stack, each run's own
+batch order and dropout draws. Comparisons, grids and grid or random searches take this path when
+they can. Searches that cannot (or TPE, which learns from each trial) spread over worker
+processes, one torch thread each; "working span" in their table runs from the first trial's start
+to the last trial's end, and the wall time adds the workers' start (~2 s of `import torch`).
+
 `torch.compile` was tried on the digits MLP: after 18 s of compiling, its steps ran at 66k
 samples/s against 78k eager, so nbdl does not offer it by default. On a GPU (`device="auto"`)
 the data stay on the device and the loss is read every 25 steps instead of every step.
