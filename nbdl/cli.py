@@ -68,6 +68,16 @@ def _metavar(opt: Option) -> Any:
     return opt.metavar or opt.name.upper()
 
 
+class _Once(argparse.Action):
+    """Stores a setting's value, refusing a second one: argparse would keep the last silently."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, f"_given_{self.dest}", False):
+            parser.error(f"{option_string} is given twice; give it once")
+        setattr(namespace, f"_given_{self.dest}", True)
+        setattr(namespace, self.dest, values)
+
+
 def add_settings(parser: _Parser, settings: tuple[Setting, ...] = SETTINGS) -> None:
     """One flag per setting that has one: ``--batch-size N``; on/off settings get ``--x/--no-x``."""
     for s in settings:
@@ -78,7 +88,7 @@ def add_settings(parser: _Parser, settings: tuple[Setting, ...] = SETTINGS) -> N
             parser.flag_names.append("--no-" + s.flag[2:])
         else:
             parser.add_argument(s.flag, dest=s.name, metavar=_metavar(s), nargs=2 if s.kind == PAIR else None,
-                                help=help_text(s))
+                                action=_Once, help=help_text(s))
 
 
 def data_options() -> dict[str, list[tuple[str, Option]]]:

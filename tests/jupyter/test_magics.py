@@ -111,6 +111,7 @@ def test_data_of_a_user_dataframe(kernel):
     ("%nbdl trian net", "unknown subcommand 'trian'; choose one of: activations, backprop, compare, dashboard, data, "
                         "draw, inspect, interpret, landscape, lr-find, net, race, train, tune"),
     ("%nbdl train net --data moons --bogus 3", "unrecognized arguments: --bogus 3"),
+    ("%nbdl train net --data moons --lr 0.1 --lr 0.2", "--lr is given twice; give it once"),
     ("%nbdl train net --data moons --lr fast", "--lr must be a number > 0, got 'fast'"),
     ("%nbdl train net --data moons --optimizer adamm", "unknown optimizer 'adamm'; choose one of: adagrad, adam,"),
     ("%nbdl train net --data moons --lr inf", "--lr must be a number > 0, got inf"),
