@@ -79,9 +79,9 @@ def test_the_trajectory_plane_projects_the_path_on_its_principal_directions(runs
     assert plane.b.min() <= plane.path[:, 1].min() and plane.b.max() >= plane.path[:, 1].max()
     # The projection: the weights moved by the first start's coordinates should be in the plane.
     names, now = landscape.flat_weights(small.model)
-    start = trajectory.snapshots[0].double() - now.double()
+    start = trajectory.snapshots[0].double().cpu() - now.double().cpu()  # snapshots are kept on the CPU
     directions, _, _ = landscape.pca_directions(small, trajectory)
-    flat = [torch.cat([d[n].reshape(-1) for n in names]).double() for d in directions]
+    flat = [torch.cat([d[n].reshape(-1) for n in names]).double().cpu() for d in directions]
     assert float(flat[0] @ flat[1]) == pytest.approx(0, abs=1e-5) and float(flat[0].norm()) == pytest.approx(1, rel=1e-5)
     assert plane.path[0] == pytest.approx([float(start @ flat[0]), float(start @ flat[1])], rel=1e-4)
     assert _same(before, small)
