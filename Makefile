@@ -28,7 +28,7 @@ lab: setup
 test: setup
 	bash tools/ensure-chromium.sh
 	bash tools/ensure-postgres.sh
-	$(PY) -m pytest
+	NBDL_REQUIRE_POSTGRES=1 $(PY) -m pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -27,13 +27,26 @@ class HelpShown(Exception):
     """``--help`` was asked for and printed; nothing more to do."""
 
 
+class _Once(argparse.Action):
+    """Stores a flag's value, refusing a second one: argparse would keep the last silently."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, f"_given_{self.dest}", False):
+            parser.error(f"{option_string} is given twice; give it once")
+        setattr(namespace, f"_given_{self.dest}", True)
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
     flag_names: list[str]
 
     def add_argument(self, *names: str, **options: Any) -> argparse.Action:
         if not hasattr(self, "flag_names"):  # argparse adds -h before __init__ returns
             self.flag_names = []
-        self.flag_names += [n for n in names if n.startswith("-")]
+        flags = [n for n in names if n.startswith("-")]
+        self.flag_names += flags
+        if flags and options.get("action", "store") == "store":  # a flag that takes one value: once
+            options["action"] = _Once
         return super().add_argument(*names, **options)
 
     def error(self, message: str):
@@ -68,16 +81,6 @@ def _metavar(opt: Option) -> Any:
     return opt.metavar or opt.name.upper()
 
 
-class _Once(argparse.Action):
-    """Stores a setting's value, refusing a second one: argparse would keep the last silently."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        if getattr(namespace, f"_given_{self.dest}", False):
-            parser.error(f"{option_string} is given twice; give it once")
-        setattr(namespace, f"_given_{self.dest}", True)
-        setattr(namespace, self.dest, values)
-
-
 def add_settings(parser: _Parser, settings: tuple[Setting, ...] = SETTINGS) -> None:
     """One flag per setting that has one: ``--batch-size N``; on/off settings get ``--x/--no-x``."""
     for s in settings:
@@ -88,7 +91,7 @@ def add_settings(parser: _Parser, settings: tuple[Setting, ...] = SETTINGS) -> N
             parser.flag_names.append("--no-" + s.flag[2:])
         else:
             parser.add_argument(s.flag, dest=s.name, metavar=_metavar(s), nargs=2 if s.kind == PAIR else None,
-                                action=_Once, help=help_text(s))
+                                help=help_text(s))
 
 
 def data_options() -> dict[str, list[tuple[str, Option]]]:

@@ -2,9 +2,10 @@
 
 ``train_many`` is what comparisons and searches call. Runs that share a network shape and data
 and differ only in numbers (seed, learning rate, momentum, penalties, dropout rate, initialisation)
-train as one stacked model (``stacked``); others train one after the other, one torch thread each.
+train as one stacked model (``stacked``); others train one after the other.
 Either way every run is a real ``Run`` (evaluate, predict, save, interpret), and the same seed
-gives the same curve as the run trained alone.
+gives the same curve as the run trained alone. A run trained on its own takes the torch threads
+its size calls for (one for a small network, as ``Run.fit`` chooses).
 """
 from __future__ import annotations
 
