@@ -11,7 +11,7 @@ from typing import Any
 from .. import cli
 from ..core.config import NAMES, SETTINGS, setting_named
 from ..core.errors import NbdlError
-from ..core.options import OBJECT, PAIR
+from ..core.options import OBJECT, PAIR, split_values
 from ..plots.compare import AXES
 
 VARIED = tuple(s.name for s in SETTINGS if s.kind != OBJECT and not s.missing_from("flag"))
@@ -73,22 +73,6 @@ def varied(texts: list[str] | None) -> dict[str, list[Any]]:
     if problems:
         raise NbdlError("; ".join(problems))
     return found
-
-
-def split_values(text: str) -> list[str]:
-    """Values separated by semicolons when there is one, else by the commas outside parentheses
-    (``step(10, 0.5),cosine`` is two schedules)."""
-    if ";" in text:
-        return [part.strip() for part in text.split(";") if part.strip()]
-    parts, depth, current = [], 0, ""
-    for char in text:
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return [part.strip() for part in [*parts, current] if part.strip()]
 
 
 def run(magics, args) -> None:

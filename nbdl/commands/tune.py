@@ -44,7 +44,7 @@ def epilog() -> str:
     return ("Searching a setting: give its flag a range or choices instead of one value:\n"
             "  --lr 1e-3:1e-1:log      a range on a log scale      --l2 0:1e-2:5   a range, 5 points for a grid\n"
             "  --batch-size 16,32      choices                     --epochs 30     one value: every trial\n"
-            "  (settings whose value is a list, such as --augment, separate choices with |)\n"
+            "  (settings whose value is a list, such as --augment, separate choices with ;)\n"
             "--search grid tries every combination (ranges need :POINTS); random draws; tpe learns from the\n"
             "trials so far. The result (default: search) has best_config, best_value, trials (a DataFrame) and\n"
             "study. In Python: nbdl.search(config, {'lr': (1e-3, 1e-1, 'log'), 'batch_size': [16, 32]}).\n\n"

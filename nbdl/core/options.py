@@ -232,6 +232,23 @@ def read_number(word: Any) -> Any:
 
 
 # -- declaring options on dataclasses -----------------------------------------------------------------
+def split_values(text: str, commas: bool = True) -> list[str]:
+    """Several values of one setting in a line: separated by semicolons when there is one, else by
+    the commas outside parentheses (``step(10, 0.5),cosine`` is two schedules). ``commas=False``
+    (a setting whose one value is itself a list, such as ``flip,noise``): by semicolons only."""
+    if ";" in text or not commas:
+        return [part.strip() for part in text.split(";") if part.strip()]
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [part.strip() for part in [*parts, current] if part.strip()]
+
+
 def option(default: Any = REQUIRED, help: str = "", **details: Any) -> Any:
     """A dataclass field that carries its ``Option`` (its name is filled in from the field)."""
     declared = Option(default=default, help=help, **details)

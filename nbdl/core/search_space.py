@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from .config import setting_named
 from .errors import NbdlError, raise_all, spell, spelling
-from .options import BOOL, CHOICE, FLOAT, INT, OBJECT, PAIR, TEXT, read_number
+from .options import BOOL, CHOICE, FLOAT, INT, OBJECT, PAIR, TEXT, read_number, split_values
 
 LOG = "log"
 MAX_POINTS = 1000  # points of one range in a grid
@@ -124,8 +124,9 @@ def dimension(name: Any, value: Any) -> Dimension:
 
 
 def read_text(name: str, text: str) -> Dimension | None:
-    """The magic's form of one setting: ``low:high[:log][:points]`` or ``a,b,c`` (``a|b`` for settings
-    whose value is itself a list); None for a single value, which sets the base config instead."""
+    """The magic's form of one setting: ``low:high[:log][:points]`` or ``a,b,c`` (``a;b`` for settings
+    whose value is itself a list; see ``options.split_values``); None for a single value, which sets
+    the base config instead."""
     setting = searchable(name, text)
     word = text.strip()
     if ":" in word:
@@ -137,9 +138,9 @@ def read_text(name: str, text: str) -> Dimension | None:
                             f"{setting.flag} 1e-3:1e-1:log or {setting.flag} 0:0.01:5")
         points = read_number(rest[0]) if rest else None
         return check_range(setting, read_number(parts[0]), read_number(parts[1]), bool(log), points)
-    separator = "|" if setting.many else ","
-    if separator in word:
-        return check_choices(setting, [p.strip() for p in word.split(separator)], text=True)
+    choices = split_values(word, commas=not setting.many)
+    if len(choices) > 1:
+        return check_choices(setting, choices, text=True)
     return None
 
 

@@ -136,7 +136,8 @@ def test_the_magic_text_forms():
     assert search_space.read_text("l2", "0:1e-2:5").grid_values() == [0, 0.0025, 0.005, 0.0075, 0.01]
     assert search_space.read_text("epochs", "2:10").integer
     assert search_space.read_text("dropout", "none,0.2").choices == (None, 0.2)
-    assert search_space.read_text("augment", "flip|flip,shift").choices == ("flip", "flip,shift")
+    assert search_space.read_text("augment", "flip;flip,shift").choices == ("flip", "flip,shift")
+    assert search_space.read_text("schedule", "step(10, 0.5),cosine").choices == ("step(10, 0.5)", "cosine")
     assert search_space.read_text("lr", "0.01") is None  # one value: the base config's
     for text in ("1:2:3:4", "1e-3:", ":1", "1e-3::log"):
         with pytest.raises(NbdlError, match="a range is LOW:HIGH"):
