@@ -18,6 +18,7 @@ from .render import TEXT, figure_png, new_figure, readable
 PER_ROW = 3  # panels in a row
 PANEL = (3.6, 2.7)  # inches (72 CSS px each) per panel
 FINISHED, PRUNED, BEST = "#1f77b4", "#aaaaaa", "#d62728"
+SCORE_MARGIN = 0.1  # of the score axis' span above and below: the best trial's star (13 px) clears the spines
 
 
 def search_figure(result: Any) -> Figure:
@@ -64,6 +65,7 @@ def progress_panel(ax, result: Any) -> None:
     ax.set_title(f"best {result.metric} so far", loc="left")
     ax.set_xlabel("trial")
     ax.set_ylabel(result.metric)
+    ax.margins(y=SCORE_MARGIN)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     readable(ax)
@@ -99,6 +101,7 @@ def setting_panel(ax, result: Any, name: str) -> None:
     ax.set_title(name, loc="left")
     ax.set_xlabel(name + (" (log scale)" if dimension.is_range and dimension.log and not choices else ""))
     ax.set_ylabel(result.metric)
+    ax.margins(y=SCORE_MARGIN)
     ax.grid(alpha=0.3)
     readable(ax)
 
