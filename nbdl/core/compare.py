@@ -75,7 +75,7 @@ def _cell(key: str, value: Any) -> str:
     if value is None:
         return "<td style='text-align:right'>–</td>"
     if isinstance(value, float):
-        text = f"{value:.1f}" if key == "seconds" else f"{value:.4g}"
+        text = f"{value:.2g}" if key == "seconds" and value < 1 else f"{value:.1f}" if key == "seconds" else f"{value:.4g}"
     else:
         text = f"{value:,}"
     return f"<td style='text-align:right'>{escape(text)}</td>"
