@@ -40,8 +40,9 @@ def run(magics, args):
     settings = cli.config_settings(args)
     if isinstance(target, Run):
         if getattr(args, "data", None) is not None or settings or cli.data_flags(args):
-            raise UsageError("a run brings its own data, settings and weights; give only the test's flags (--start, "
-                             "--end, --steps, --smooth, --diverge) and --as, or give the network and --data for a new run")
+            flags = ", ".join("--" + o.name for o in OPTIONS)
+            raise UsageError(f"a run brings its own data, settings and weights; give only the test's flags ({flags}) "
+                             "and --as, or give the network and --data for a new run")
         tested = target
     else:
         if getattr(args, "data", None) is None:

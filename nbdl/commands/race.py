@@ -23,35 +23,28 @@ def arguments(parser) -> None:
     parser.add_argument("--optimizers", metavar="NAMES", default=",".join(surfaces.DEFAULT_OPTIMIZERS),
                         help=f"comma-separated, from {', '.join(optimizer_names())} "
                              f"(default: {','.join(surfaces.DEFAULT_OPTIMIZERS)})")
-    parser.add_argument("--steps", metavar="N", help="optimizer steps (default: the surface's own)")
+    parser.add_argument("--steps", metavar="N", help=cli.help_text(surfaces.STEPS, "the surface's own"))
     parser.add_argument("--lr", metavar="LR", help="one learning rate for all, or per optimizer: 'sgd=0.001,adam=0.05' "
                         "(the others keep the surface's race rates)")
     parser.add_argument("--start", metavar="X,Y", help="where every optimizer starts, written --start=-1.5,2 when x is negative (default: the surface's own)")
-    parser.add_argument("--seconds", metavar="S", default="3",
-                        help="how long the race plays out in the cell (default 3; 0: as fast as it computes)")
+    parser.add_argument("--seconds", metavar="S", help=cli.help_text(surfaces.SECONDS))
     parser.add_argument("--as", dest="race_name", metavar="VARIABLE", help="where to store the race (default: race)")
 
 
 def run(magics, args):
     from IPython.display import HTML, Image, display
 
-    from ..core.errors import NbdlError
     from ..plots.render import shown_width
     from ..plots.surfaces import play
 
     name = getattr(args, "race_name", "race")
     magics.check_name(name)
-    try:
-        steps = None if getattr(args, "steps", None) is None else int(args.steps)
-        seconds = float(args.seconds)
-    except ValueError:
-        raise NbdlError(f"--steps takes a whole number and --seconds a number; got {getattr(args, 'steps', None)!r} "
-                        f"and {args.seconds!r}") from None
+    steps = surfaces.STEPS.parse(getattr(args, "steps", None), "--steps")
+    given = getattr(args, "seconds", None)
+    seconds = surfaces.SECONDS.default if given is None else surfaces.SECONDS.parse(given, "--seconds")
     chosen = surfaces.read_optimizers(args.optimizers)  # every bad value said before anything is drawn
     surfaces.read_lrs(getattr(args, "lr", None), chosen)
     surfaces.start_point(args.surface, getattr(args, "start", None))
-    if steps is not None and not 1 <= steps <= 10**6:
-        raise NbdlError(f"--steps must be from 1 to 1000000, got {steps}")
     handle = display(HTML(""), display_id=True)
     result, _ = play(lambda png: handle.update(Image(png, width=shown_width(png))), seconds=seconds,
                      surface=args.surface, optimizers=args.optimizers, steps=steps, lr=getattr(args, "lr", None),

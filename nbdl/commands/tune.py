@@ -11,11 +11,9 @@ import time
 from .. import cli
 from ..core.config import SETTINGS
 from ..core.errors import NbdlError
-from ..core.options import BOOL, PAIR, TEXT, Option
+from ..core.options import BOOL, PAIR
 from ..core.search import DEFAULT_TRIALS, METHOD, TRIALS, WORKERS
-
-METRIC = Option("metric", "val_loss", "the figure each trial is scored by (its best epoch's value); accuracies "
-                "are maximized, losses and errors minimized", kind=TEXT)
+from ..core.search_study import METRIC
 TABLE_EVERY = 0.3  # seconds between two updates of the live table
 
 
@@ -23,7 +21,7 @@ def arguments(parser) -> None:
     parser.add_argument("name", metavar="NET", help="a network from %%nbdl net (the base of every trial)")
     parser.add_argument("--data", help=cli.DATA_HELP)
     parser.add_argument("--trials", metavar="N", help=cli.help_text(TRIALS, f"the whole grid, or {DEFAULT_TRIALS}"))
-    parser.add_argument("--search", dest="method", metavar="{grid,random,tpe}", help=cli.help_text(METHOD))
+    parser.add_argument("--search", dest="method", metavar="{" + ",".join(METHOD.choice_names()) + "}", help=cli.help_text(METHOD))
     parser.add_argument("--metric", help=cli.help_text(METRIC))
     parser.add_argument("--storage", metavar="FILE_OR_URL", help="keep the study in a journal file (resumable after "
                         "a kernel restart) or a database, postgresql://... (default: in memory)")

@@ -10,6 +10,7 @@ bookkeeping in ``search_trials``.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -19,8 +20,8 @@ from . import search_space
 from .config import Config
 from .errors import NbdlError, spell
 from .options import INT, Option
-from .search_study import (METHOD, SEED, base_config, create_study, description, load_study, optuna_module,
-                           temporary_storage)
+from .search_study import METHOD, METRIC, SEED, base_config, create_study, description, load_study, temporary_storage
+from .study_storage import forget_locks, optuna_module
 from .search_trials import Reporter, finish, objective_for, quiet_divergence, record, trial_config
 
 # create_study, load_study and objective_for: for callers that know them as search's (workers, tests)
@@ -35,7 +36,7 @@ OnTrial = Callable[[Any], None]  # on_trial(result): called with the SearchResul
 
 
 def search(config: Config | dict, space: Mapping[str, Any], trials: int | None = None, method: str = "tpe",
-           metric: str = "val_loss", epochs: int | None = None, storage: Any = None, name: str | None = None,
+           metric: str = METRIC.default, epochs: int | None = None, storage: Any = None, name: str | None = None,
            workers: int = 1, seed: int = 0, pruning: bool = True, direction: str | None = None,
            on_trial: OnTrial | None = None) -> Any:
     """Search ``space`` (``{"lr": (1e-3, 1e-1, "log"), "batch_size": [16, 32]}``) around ``config``
@@ -47,20 +48,37 @@ def search(config: Config | dict, space: Mapping[str, Any], trials: int | None =
     method, workers = METHOD.check(method, spell("method")), WORKERS.check(workers, spell("workers"))
     seed = SEED.check(seed, spell("seed"))
     trials = TRIALS.check(trials, spell("trials"))
+    if on_trial is not None and not callable(on_trial):
+        raise NbdlError(f"on_trial must be a function of the search's result so far, got {on_trial!r:.60}")
     dimensions = search_space.read(space)
-    if workers > 1 and storage is None:
+    temporary = workers > 1 and storage is None
+    if temporary:
         storage = temporary_storage()
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # the table says what each trial did
     try:
         study = create_study(config, dimensions, method=method, metric=metric, direction=direction, epochs=epochs,
-                             storage=storage, name=name, seed=seed, pruning=pruning)
+                             storage=storage, name=name, seed=seed, pruning=pruning, for_workers=temporary)
         with warnings.catch_warnings():  # ask and tell on a database: this process's trials have no heartbeat
             warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
             run_trials(study, dimensions, method, trials, workers, storage, on_trial)
+        if temporary:  # the workers' journal goes; the study stays, in memory
+            study = optuna.load_study(study_name=study.study_name, storage=_in_memory(optuna, study.study_name, storage))
     finally:
         optuna.logging.set_verbosity(verbosity)
+        if temporary:
+            forget_locks(str(Path(storage).parent))
+            shutil.rmtree(Path(storage).parent, ignore_errors=True)
     return result_of(study, dimensions)
+
+
+def _in_memory(optuna: Any, name: str, storage: Any) -> Any:
+    """A copy of the study ``name`` in ``storage`` (its trials and attributes) in memory."""
+    from .search_study import storage_for
+
+    kept = optuna.storages.InMemoryStorage()
+    optuna.copy_study(from_study_name=name, from_storage=storage_for(storage), to_storage=kept)
+    return kept
 
 
 def result_of(study: Any, dimensions: search_space.Space | None = None) -> Any:

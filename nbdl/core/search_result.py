@@ -8,6 +8,7 @@ from typing import Any
 from . import search_space
 from .config import Config
 from .errors import NbdlError
+from .study_storage import TUNE_EXTRA
 
 SHOWN_ROWS = 200  # rows of the HTML table (all trials stay in ``trials``)
 
@@ -31,7 +32,7 @@ class SearchResult:
         try:
             import pandas
         except ImportError:
-            raise NbdlError("the table of trials is a pandas DataFrame: pip install 'nbdl[tune]'") from None
+            raise NbdlError(f"the table of trials is a pandas DataFrame: {TUNE_EXTRA}") from None
         columns = self.columns()
         return pandas.DataFrame([{c: r.get(c) for c in columns} for r in self.rows], columns=columns)
 

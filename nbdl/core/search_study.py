@@ -17,10 +17,13 @@ from typing import Any, Mapping
 from . import search_space
 from .config import Config, as_config
 from .errors import NbdlError, spell
-from .options import CHOICE, INT, Option
+from .options import CHOICE, INT, TEXT, Option
+from .study_storage import hidden, optuna_module
 
 METHOD = Option("method", "tpe", "how trials are chosen", kind=CHOICE, choices=("grid", "random", "tpe"))
 SEED = Option("seed", 0, "the seed of the sampler that draws the trials", kind=INT, low=0, high=2**32 - 1)
+METRIC = Option("metric", "val_loss", "the figure each trial is scored by (its best epoch's value); accuracies "
+                "are maximized, losses and errors minimized", kind=TEXT)
 DIRECTIONS = ("minimize", "maximize")
 STARTUP = 4  # finished trials before pruning starts (MedianPruner's n_startup_trials)
 WARMUP = 2  # a trial may be pruned from its second epoch's report on
@@ -28,14 +31,6 @@ ATTR = "nbdl"  # the study's user attribute that holds the search's description
 
 # In-memory studies keep their base config here (it may hold arrays or a module, which JSON cannot).
 _BASES: "weakref.WeakKeyDictionary[Any, Config]" = weakref.WeakKeyDictionary()
-
-
-def optuna_module():
-    try:
-        import optuna
-    except ImportError:
-        raise NbdlError("search needs Optuna: pip install 'nbdl[tune]'") from None
-    return optuna
 
 
 def direction_for(metric: str) -> str:
@@ -52,12 +47,13 @@ def storage_for(storage: Any) -> Any:
     return make(storage)
 
 
-def create_study(config: Config | dict, space: Mapping[str, Any], *, method: str = "tpe", metric: str = "val_loss",
+def create_study(config: Config | dict, space: Mapping[str, Any], *, method: str = "tpe", metric: str = METRIC.default,
                  direction: str | None = None, epochs: int | None = None, storage: Any = None,
-                 name: str | None = None, seed: int = 0, pruning: bool = True) -> Any:
+                 name: str | None = None, seed: int = 0, pruning: bool = True, for_workers: bool = False) -> Any:
     """An Optuna study for searching ``space`` around ``config`` (created, or loaded when ``name``
     exists in ``storage``). Its user attribute "nbdl" holds the base config, the space, the metric,
-    the direction and the epochs as JSON: a worker rebuilds the objective from it."""
+    the direction and the epochs as JSON: a worker rebuilds the objective from it. ``for_workers``:
+    the storage is a temporary one for worker processes (the user gave none)."""
     optuna = optuna_module()
     method, seed = METHOD.check(method, spell("method")), SEED.check(seed, spell("seed"))
     base = as_config(config)
@@ -77,14 +73,14 @@ def create_study(config: Config | dict, space: Mapping[str, Any], *, method: str
                  "pruning": bool(pruning)}
     kept = storage_for(storage)
     if kept is not None:
-        _refuse_unstorable(base)
+        _refuse_unstorable(base, for_workers)
     study = optuna.create_study(storage=kept, sampler=sampler_for(described), pruner=pruner_for(described),
                                 study_name=name, direction=direction, load_if_exists=True)
     found = study.user_attrs.get(ATTR)
     if found is None:
         study.set_user_attr(ATTR, json.loads(json.dumps(described)))
     elif _differs(found, described):
-        raise NbdlError(f"the study {study.study_name!r} in {storage} was made for another search ("
+        raise NbdlError(f"the study {study.study_name!r} in {hidden(str(storage))} was made for another search ("
                         f"{', '.join(_differs(found, described))} differ); give it the same config and space to "
                         f"continue it, or another name for a new study")
     if kept is None:
@@ -193,7 +189,7 @@ def _is_read(space: Any) -> bool:
     return isinstance(space, Mapping) and space and all(isinstance(d, search_space.Dimension) for d in space.values())
 
 
-def _refuse_unstorable(config: Config) -> None:
+def _refuse_unstorable(config: Config, for_workers: bool = False) -> None:
     import torch
 
     problems = []
@@ -201,6 +197,9 @@ def _refuse_unstorable(config: Config) -> None:
         problems.append("its network is a torch module (give it in the text form or as a NetworkSpec)")
     if config.data is not None and not isinstance(config.data, str):
         problems.append("its data is your own (name a built-in data set)")
+    if problems and for_workers:
+        raise NbdlError(f"worker processes rebuild the search from text, and this config cannot be written as text: "
+                        f"{'; '.join(problems)}; or search with {spell('workers')} 1 (in this process)")
     if problems:
         raise NbdlError(f"a study kept in a storage is rebuilt from text by workers and after a restart, and this "
                         f"config cannot be written as text: {'; '.join(problems)}; or search without "

@@ -11,7 +11,8 @@ from . import search_space
 from .callbacks import USER, Callback
 from .config import Config
 from .errors import NbdlError
-from .search_study import base_config, check_logged, description, optuna_module
+from .search_study import base_config, check_logged, description
+from .study_storage import optuna_module
 
 
 def trial_config(study: Any, trial: Any) -> Config:

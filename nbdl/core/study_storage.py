@@ -243,6 +243,16 @@ def file_lock(path: str) -> "FileLock":
     return FILE_LOCKS[key]
 
 
+def forget_locks(folder: str) -> None:
+    """Close and drop this process's locks on files under ``folder`` (before the folder is removed)."""
+    root = os.path.realpath(folder) + os.sep
+    for key in [k for k in FILE_LOCKS if k.startswith(root)]:
+        lock = FILE_LOCKS.pop(key)
+        if lock.fd is not None:
+            os.close(lock.fd)
+            lock.fd = None
+
+
 class FileLock(NoLock):
     """An exclusive ``flock`` on a file, re-entrant in one process (a thread lock guards the depth).
     The system frees it when the process dies. Without fcntl (Windows) only the threads are kept apart."""

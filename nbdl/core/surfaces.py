@@ -17,6 +17,7 @@ from .optimizers import kind as optimizer_kind
 from .optimizers import make as make_optimizer
 from .optimizers import registry as optimizer_registry
 from .errors import NbdlError, raise_all
+from .options import FLOAT, INT, Option
 from .registry import Registry
 
 Point = tuple[float, float]
@@ -263,6 +264,11 @@ def read_optimizers(value: Any) -> list[str]:
     return chosen
 
 
+STEPS = Option("steps", None, "optimizer steps", kind=INT, low=1, high=10**6, optional=True)
+SECONDS = Option("seconds", 3.0, "about how long the drawn race takes, to watch the paths grow (0: as fast as it "
+                 "computes)", kind=FLOAT, low=0, high=600)
+
+
 def race(surface: str | Surface = "rosenbrock", optimizers: Any = None, steps: int | None = None, lr: Any = None,
          start: Any = None, on_step: Callable[[Race], None] | None = None) -> Race:
     """Race optimizers (names from nbdl's registry, default sgd, momentum, nesterov, adam, adagrad,
@@ -273,9 +279,8 @@ def race(surface: str | Surface = "rosenbrock", optimizers: Any = None, steps: i
     chosen_surface = get(surface)
     chosen = read_optimizers(optimizers)
     lrs = {name: chosen_surface.lr(name) for name in chosen} | read_lrs(lr, chosen)
+    steps = STEPS.check(steps, "steps")
     steps = chosen_surface.steps if steps is None else steps
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 10**6:
-        raise NbdlError(f"steps must be a whole number from 1 to 1000000, got {steps!r}")
     x0, y0 = start_point(chosen_surface, start)
     x_low, x_high, y_low, y_high = chosen_surface.window
     started = time.monotonic()

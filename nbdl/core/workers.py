@@ -56,6 +56,7 @@ def work(study_name: str, storage: Any, trials: int | None = None, *, load_study
     together (None: until stopped, or until a grid is used up). ``load_study(name, storage)`` opens
     the study with its sampler and pruner, ``objective_for(study)`` gives the function a trial runs
     (``nbdl.core.search`` has both; they come in as arguments so that search may use this module).
+    It trains on one torch thread and gives back the thread count and Optuna's log level after.
     Returns how many trials this worker ran."""
     import torch
 
@@ -64,8 +65,19 @@ def work(study_name: str, storage: Any, trials: int | None = None, *, load_study
         raise NbdlError(f"trials must be a whole number >= 1, got {trials!r}")
     if not isinstance(heartbeat, int) or isinstance(heartbeat, bool) or heartbeat < 1:   # a journal too: refused alike
         raise NbdlError(f"heartbeat must be a whole number of seconds >= 1, got {heartbeat!r}")
+    verbosity, threads = optuna.logging.get_verbosity(), torch.get_num_threads()  # given back at the end
     if quiet:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        return _work(study_name, storage, trials, heartbeat, load_study, objective_for)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+        torch.set_num_threads(threads)
+
+
+def _work(study_name, storage, trials, heartbeat, load_study, objective_for) -> int:
+    import torch
+
     shared = storage_for(storage, heartbeat=heartbeat)
     check_study(study_name, storage, shared)
     study = load_study(study_name, shared)

@@ -9,7 +9,6 @@ import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 
 from ..core import surfaces
-from ..core.errors import NbdlError
 from . import views
 from .render import TEXT, TITLE, canvas_png, class_color, new_figure, plain, readable, sharp_png
 
@@ -155,8 +154,7 @@ class RaceView(views.LiveView):
 def play(show: Callable[[bytes], None], seconds: float = 3.0, **race_options: Any) -> tuple[surfaces.Race, RaceView]:
     """Run ``surfaces.race(**race_options)`` drawing it live through ``show(png)``, spread over about
     ``seconds`` so the paths can be watched growing (0: as fast as it computes); the last frame is sharp."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 600:
-        raise NbdlError(f"seconds must be a number from 0 to 600, got {seconds!r}")
+    seconds = surfaces.SECONDS.check(seconds, "seconds")
     view = RaceView(show)
     started = time.monotonic()
 

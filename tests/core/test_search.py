@@ -264,3 +264,22 @@ def test_ctrl_c_while_workers_run_stops_them_and_keeps_the_trials_so_far(monkeyp
                     storage=str(tmp_path / "c.journal"), on_trial=lambda r: None)
     assert result.study.study_name and result.best is None   # a result, not an error: nothing had finished
     assert started and started[0].poll() is not None       # the worker was stopped, and reaped
+
+
+@pytest.mark.slow
+def test_workers_without_a_storage_leave_no_journal_behind(monkeypatch, tmp_path):
+    import glob
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the search's temporary folder goes here
+    result = search(base(epochs=2), {"lr": (1e-3, 1e-1, "log")}, trials=2, method="random", workers=2)
+    assert len(result.trials) == 2 and result.best_value is not None   # read from the copy kept in memory
+    assert glob.glob(str(tmp_path / "nbdl-search-*")) == []
+
+
+def test_workers_on_your_own_data_say_to_search_in_this_process():
+    own = base().replace(data=(np.random.default_rng(0).normal(size=(40, 2)), np.arange(40) % 2), data_options={})
+    with pytest.raises(NbdlError, match="worker processes rebuild the search from text.*search with workers 1"):
+        search(own, {"lr": (1e-3, 1e-1)}, trials=2, workers=2)
+    with pytest.raises(NbdlError, match="on_trial must be a function"):
+        search(base(), {"lr": (1e-3, 1e-1)}, trials=2, on_trial=1)
