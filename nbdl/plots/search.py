@@ -38,10 +38,11 @@ def search_figure(result: Any) -> Figure:
         ax.set_visible(False)
     shown = [r for r in result.rows if finite(r["score"])]
     if shown:  # one legend for every panel, above them
+        pruned = any(r["state"] == "pruned" for r in shown)
         handles = [Line2D([], [], ls="", marker="o", color=FINISHED, label="finished"),
-                   Line2D([], [], ls="", marker="x", color=PRUNED, label="pruned (last report)"),
+                   *([Line2D([], [], ls="", marker="x", color=PRUNED, label="pruned (last report)")] if pruned else []),
                    Line2D([], [], ls="", marker="*", ms=12, color=BEST, label="best")]
-        figure.legend(handles=handles, loc="outside upper center", ncols=3, fontsize=TEXT, frameon=False)
+        figure.legend(handles=handles, loc="outside upper center", ncols=len(handles), fontsize=TEXT, frameon=False)
     return figure
 
 

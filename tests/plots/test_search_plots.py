@@ -73,3 +73,13 @@ def test_every_mark_lies_whole_inside_its_panel(result):
                          round(box.y1 - y), round(radius))
                 assert box.x0 <= x - radius and x + radius <= box.x1, where
                 assert box.y0 <= y - radius and y + radius <= box.y1, where
+
+
+@pytest.mark.parametrize("pruned", [True, False])
+def test_the_key_names_pruned_trials_only_when_there_are_some(result, pruned):
+    rows = [{"number": i, "score": 0.5 - 0.05 * i, "complete": True, "state": "pruned" if pruned and i == 1 else
+             "finished", "lr": 10 ** (-2.5 + 0.5 * i), "batch_size": 16, "l2": 0.001} for i in range(3)]
+    searched = type("Result", (), {"rows": rows, "space": result.space, "metric": "val_loss", "direction": "minimize",
+                                   "best": rows[-1]})()
+    labels = [t.get_text() for t in search_figure(searched).legends[0].get_texts()]
+    assert labels == (["finished", "pruned (last report)", "best"] if pruned else ["finished", "best"])
