@@ -86,6 +86,8 @@ def _alone(run: Any) -> str | None:
         return "has samples that are not flat feature vectors (images, sequences or tokens train one run at a time)"
     if run.dataset.task == CLASSIFICATION and run.data.train.y.dim() != 1:
         return "has a target for every step of a sample"
+    if run.batch_changes:
+        return "changes its training batches (denoising, adversarial batches: each run trains alone with them)"
     for setting in ("augment", "diagnostics", "freeze"):
         if getattr(config, setting):
             return f"uses {setting} (each run trains alone with it)"

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import torch
 
-from . import building, devices, optimizers, state
+from . import batching, building, devices, optimizers, state
 from .augment import Augmenter
 from .callbacks import Callback, Clock, EarlyStopping, ScheduleStep, Scoring, as_callbacks, listens_to_batches
 from .coach import Coach
@@ -71,6 +71,7 @@ class Run(Results):
         self.scheduler = optimizers.make_schedule(config.schedule, self.optimizer, config.epochs)
         self.augmenter = (Augmenter(config.augment, self.dataset.sample_shape, config.seed, self.device)
                           if config.augment else None)
+        self.batch_changes = batching.for_run(self)  # plugged-in changes to training batches (batching.py)
         self.history = History()
         self.id = uuid.uuid4().hex  # which run this is, kept in its checkpoints
         self.global_step = 0       # completed optimizer steps
@@ -294,6 +295,8 @@ class Run(Results):
             try:
                 if self.augmenter is not None:
                     xb = self.augmenter(xb)
+                for change in self.batch_changes:
+                    xb, yb = change(xb, yb)
                 logits = self.logits(xb)
                 loss = self.loss(logits, yb)
                 penalty = self.penalty()
