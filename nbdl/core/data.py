@@ -10,7 +10,7 @@ import torch
 
 from .errors import NbdlError, spell
 from .options import INT, Option
-from .tasks import CLASSIFICATION, REGRESSION, TASKS
+from .tasks import AUTOENCODE, CLASSIFICATION, REGRESSION, TASKS
 
 
 @dataclass
@@ -31,6 +31,8 @@ class Dataset:
     offset: np.ndarray | None = None
     ordered: bool = False
     tokens: bool = False
+    # Class labels kept beside targets of another kind (an autoencoder's targets are its samples).
+    labels: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.X)
@@ -42,7 +44,7 @@ class Dataset:
     @property
     def target_width(self) -> int:
         """The output width a network needs: the class count, or the number of target columns."""
-        return self.n_classes if self.task == CLASSIFICATION else self.y.shape[1]
+        return self.n_classes if self.task == CLASSIFICATION else int(np.prod(self.y.shape[1:]))
 
     def class_counts(self) -> dict[str, int]:
         counts = np.bincount(self.y.ravel(), minlength=self.n_classes) if self.task == CLASSIFICATION else []
@@ -51,12 +53,23 @@ class Dataset:
 
     def rows(self, keep: np.ndarray, **changes: Any) -> "Dataset":
         """These rows of the data set (and ``changes`` to its other fields)."""
-        taken = {"X": self.X[keep], "y": self.y[keep], "offset": self.offset[keep] if self.offset is not None else None}
+        taken = {"X": self.X[keep], "y": self.y[keep], "offset": self.offset[keep] if self.offset is not None else None,
+                 "labels": self.labels[keep] if self.labels is not None else None}
         return replace(self, **{**taken, **changes})
 
     def __repr__(self) -> str:
         kind = f"{self.n_classes} classes" if self.task == CLASSIFICATION else f"{self.target_width} target(s)"
         return f"Dataset({self.name!r}: {len(self)} samples of shape {self.sample_shape}, {self.task}, {kind})"
+
+
+def autoencoded(data: Dataset) -> Dataset:
+    """``data`` with its samples as the targets (task autoencode); class labels are kept as ``labels``."""
+    if data.tokens:
+        raise NbdlError(f"{data.name!r} holds token codes (names, not amounts); an autoencoder reproduces amounts: "
+                        "choose a data set of numbers or images")
+    labels = data.y if data.task == CLASSIFICATION and data.y.ndim == 1 else data.labels
+    return replace(data, y=data.X.copy(), task=AUTOENCODE, labels=labels, offset=None,
+                   n_classes=data.n_classes if labels is not None else None)
 
 
 def select(data: Dataset, classes: list[int] | None = None, per_class: int | None = None, seed: int = 0) -> Dataset:

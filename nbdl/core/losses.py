@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from .errors import NbdlError, spell
 from .registry import Registry
-from .tasks import CLASSIFICATION, REGRESSION
+from .tasks import AUTOENCODE, CLASSIFICATION, REGRESSION
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,14 @@ for loss, aliases in (
 def choose(name: str | None, task: str, output_width: int, target_width: int,
            per_step: tuple[bool, bool] = (False, False)) -> Loss:
     """The named loss, or the one that fits the data; checks the network's output width, and that
-    the network predicts at every step exactly when the data has a target for every step."""
+    the network predicts at every step exactly when the data has a target for every step. An
+    autoencoder takes the regression losses (its output's shape is checked in ``autoencode``)."""
+    if task == AUTOENCODE:
+        loss = registry.get(name or "mse")
+        if loss.task != REGRESSION:
+            raise NbdlError(f"{spell('loss')} {loss.name!r} is for classes; an autoencoder reproduces its inputs: "
+                            f"choose one of: {', '.join(r.name for r in registry.records() if r.task == REGRESSION)}")
+        return loss
     network_steps, data_steps = per_step
     if network_steps != data_steps:
         raise NbdlError(

@@ -68,5 +68,5 @@ def adopt(model: nn.Module, generator: torch.Generator) -> None:
                 twin.train(child.training)
                 setattr(parent, name, twin)
     for module in model.modules():
-        if isinstance(module, (Dropout, ChannelDropout)):
+        if isinstance(module, (Dropout, ChannelDropout)) or getattr(module, "draws", False):  # vae's sampler too
             module.generator = generator

@@ -10,7 +10,7 @@ import torch
 from . import features
 from .data import Dataset, check_finite, check_size, to_numpy
 from .errors import NbdlError, spell
-from .tasks import CLASSIFICATION
+from .tasks import AUTOENCODE, CLASSIFICATION
 
 
 @dataclass
@@ -102,7 +102,10 @@ class Splits:
         std = X_train.std(axis=axes, dtype=np.float64).reshape(shape) if standardize_x else np.ones((1,) * X_train.ndim)
         self.std = np.where(std > 0, std, 1.0).astype(np.float32)
         self.y_mean = self.y_std = None
-        if self.task != CLASSIFICATION and standardize:
+        if self.task == AUTOENCODE:  # the targets are the inputs, scaled alike: errors come back in the data's units
+            if standardize_x:
+                self.y_mean, self.y_std = self.mean, self.std
+        elif self.task != CLASSIFICATION and standardize:
             y_train = dataset.y[train_idx].astype(np.float64)
             self.y_mean, self.y_std = y_train.mean(axis=0), np.where(y_train.std(axis=0) > 0, y_train.std(axis=0), 1.0)
         self.train, self.val, self.test = (self._part(idx) for idx in (train_idx, val_idx, test_idx))

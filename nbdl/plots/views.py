@@ -112,7 +112,7 @@ def shown_together(pairs: list[tuple[View, LiveView]]) -> None:
 
 
 # The modules whose views come with nbdl, in the order they are shown; each adds its records.
-BUILT_IN = ("live", "instruments", "network_view")
+BUILT_IN = ("live", "instruments", "network_view", "autoencode")
 
 
 def _load_builtin() -> None:

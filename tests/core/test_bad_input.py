@@ -23,7 +23,7 @@ CASES = {
     "unknown activation": (dict(network="input 2\ndense 8 rellu\ndense 2 softmax"),
                            r"line 2: unknown activation 'rellu'; choose one of: elu, gelu, leaky_relu, linear, prelu, relu, sigmoid, softmax, swish, tanh"),
     "unknown layer": (dict(network="input 2\nconvolution 8\ndense 2 softmax"),
-                      r"line 2: unknown layer 'convolution'; choose one of: activation, avgpool, batchnorm, conv, dense, dropout, embedding, flatten, globalavgpool, gru, input, lstm, maxpool, rnn"),
+                      r"line 2: unknown layer 'convolution'; choose one of: activation, avgpool, batchnorm, conv, convtranspose, dense, dropout, embedding, flatten, globalavgpool, gru, input, lstm, maxpool, rnn, upsample, vae"),
     "unknown optimizer": (dict(optimizer="adamm"),
                           r"unknown optimizer 'adamm'; choose one of: adagrad, adam, adamw, gd, momentum, nesterov, rmsprop, sgd"),
     "unknown data set": (dict(data="mnist"), r"unknown data set .mnist.; choose one of: adding, blobs, breast_cancer, circles, co2, diabetes, digits, "),

@@ -57,7 +57,7 @@ def test_input_size_comes_from_data_when_no_input_line():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("input 2\ndens 16 relu", r"line 2: unknown layer 'dens'; choose one of: activation, avgpool, batchnorm, conv, dense, dropout, embedding, flatten, globalavgpool, gru, input, lstm, maxpool, rnn"),
+    ("input 2\ndens 16 relu", r"line 2: unknown layer 'dens'; choose one of: activation, avgpool, batchnorm, conv, convtranspose, dense, dropout, embedding, flatten, globalavgpool, gru, input, lstm, maxpool, rnn, upsample, vae"),
     ("input 2\ndense 16 relux", r"line 2: unknown activation 'relux'; choose one of: .*relu.*\(in 'dense 16 relux'\)"),
     ("input 2\ndense sixteen", r"line 2: dense units must be a whole number >= 1, got 'sixteen'"),
     ("input 2\ndense 0", r"line 2: dense units must be a whole number >= 1, got 0"),

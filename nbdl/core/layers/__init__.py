@@ -8,8 +8,9 @@ from ..errors import NbdlError
 from ..registry import Registry
 from .base import Layer, Shape, shape_text
 from .basic import BASIC_LAYERS, Activation, BatchNorm, Dense, Dropout, Flatten, Input
+from .latent import LATENT_LAYERS, Vae
 from .sequence import GRU, LSTM, RNN, SEQUENCE_LAYERS, Embedding
-from .vision import IMAGE_LAYERS, AvgPool, Conv, GlobalAvgPool, MaxPool
+from .vision import IMAGE_LAYERS, AvgPool, Conv, ConvTranspose, GlobalAvgPool, MaxPool, Upsample
 
 registry: Registry[type[Layer]] = Registry("layer")
 
@@ -22,9 +23,9 @@ def register(cls: type[Layer], replace: bool = False) -> type[Layer]:
     return registry.add(cls.type, cls, replace=replace)
 
 
-for _cls in (*BASIC_LAYERS, *IMAGE_LAYERS, *SEQUENCE_LAYERS):
+for _cls in (*BASIC_LAYERS, *IMAGE_LAYERS, *SEQUENCE_LAYERS, *LATENT_LAYERS):
     register(_cls)
 
-__all__ = ["AvgPool", "Activation", "BatchNorm", "Conv", "Dense", "Dropout", "Embedding", "Flatten",
-           "GRU", "GlobalAvgPool", "Input", "LSTM", "Layer", "MaxPool", "RNN", "Shape", "register", "registry",
-           "shape_text"]
+__all__ = ["AvgPool", "Activation", "BatchNorm", "Conv", "ConvTranspose", "Dense", "Dropout", "Embedding", "Flatten",
+           "GRU", "GlobalAvgPool", "Input", "LSTM", "Layer", "MaxPool", "RNN", "Shape", "Upsample", "Vae", "register",
+           "registry", "shape_text"]

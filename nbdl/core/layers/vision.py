@@ -1,4 +1,5 @@
-"""Layers for images, (channels, height, width) per sample: convolution, pooling, global pooling."""
+"""Layers for images, (channels, height, width) per sample: convolution, pooling, global pooling, and
+the way back up for decoders: upsampling and transposed convolution."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from torch import nn
 
 from .. import activations
 from ..errors import NbdlError
-from ..options import INT, REQUIRED, option
+from ..options import CHOICE, INT, REQUIRED, option
 from .base import Layer, Shape, shape_text
 from .basic import activation_option
 
@@ -119,4 +120,57 @@ class GlobalAvgPool(Layer):
         return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 
-IMAGE_LAYERS: tuple[type[Layer], ...] = (Conv, MaxPool, AvgPool, GlobalAvgPool)
+@dataclass
+class Upsample(Layer):
+    """``upsample SIZE [mode=nearest|bilinear]``: each pixel repeated (or interpolated) SIZE x SIZE times."""
+
+    type: ClassVar[str] = "upsample"
+    help: ClassVar[str] = "a larger image: each pixel made a SIZE x SIZE patch (the way back up in a decoder)"
+    example: ClassVar[str] = "upsample 2"
+    color: ClassVar[str] = "#f7b6d2"
+    size: int = option(REQUIRED, "how many times taller and wider the image gets", kind=INT, low=1, high=64,
+                       form="positional")
+    mode: str = option("nearest", "nearest repeats each pixel, bilinear interpolates", kind=CHOICE,
+                       choices=("nearest", "bilinear"))
+
+    def output_shape(self, shape):
+        needs_image(self, shape)
+        return (shape[0], shape[1] * self.size, shape[2] * self.size)
+
+    def build(self, shape):
+        return nn.Upsample(scale_factor=self.size, mode=self.mode)
+
+
+@dataclass
+class ConvTranspose(Layer):
+    """``convtranspose FILTERS KERNEL [ACTIVATION] [stride=S] [padding=P]``: a transposed convolution,
+    which makes the image larger: (H - 1) * S - 2P + KERNEL."""
+
+    type: ClassVar[str] = "convtranspose"
+    help: ClassVar[str] = ("a transposed convolution: each pixel spread over a KERNEL x KERNEL patch, S pixels apart "
+                           "(stride=2 doubles the size with KERNEL 2)")
+    example: ClassVar[str] = "convtranspose 16 2 relu stride=2"
+    color: ClassVar[str] = "#c5b0d5"
+    filters: int = option(REQUIRED, "filters (output channels)", kind=INT, low=1, form="positional")
+    kernel: int = option(REQUIRED, "the filter's width and height", kind=INT, low=1, form="positional")
+    activation: str = activation_option()
+    stride: int = option(1, "pixels between two patches in the output", kind=INT, low=1, metavar="S")
+    padding: int = option(0, "rows and columns taken off each border of the output", kind=INT, low=0, metavar="P")
+
+    def output_shape(self, shape):
+        needs_image(self, shape)
+        height, width = ((size - 1) * self.stride - 2 * self.padding + self.kernel for size in shape[1:])
+        if min(height, width) < 1:
+            raise NbdlError(f"'{self.to_text()}' takes {shape_text(shape)} to {height}x{width}: padding {self.padding} "
+                            "takes off more than the output has; use less padding")
+        return (self.filters, height, width)
+
+    def build(self, shape):
+        block = nn.Sequential()
+        block.add_module("conv", nn.ConvTranspose2d(shape[0], self.filters, self.kernel, self.stride, self.padding))
+        if not activations.is_linear(self.activation):
+            block.add_module("activation", activations.make(self.activation))
+        return block
+
+
+IMAGE_LAYERS: tuple[type[Layer], ...] = (Conv, MaxPool, AvgPool, GlobalAvgPool, Upsample, ConvTranspose)
