@@ -14,12 +14,12 @@ from typing import Any, Callable
 import numpy as np
 
 from . import limits, series, toy
-from .data import Dataset, from_arrays, from_frame, is_frame, subsample
+from .data import Dataset, autoencoded, from_arrays, from_frame, is_frame, subsample, to_numpy
 from .errors import NbdlError, spell, spelling
 from .features import OPTION as FEATURES, apply as with_features, shape as feature_shape
 from .options import CHOICE, FLOAT, INT, TEXT, Option
 from .registry import Registry
-from .tasks import CLASSIFICATION, REGRESSION, TASKS
+from .tasks import AUTOENCODE, CLASSIFICATION, REGRESSION, TASKS
 
 Shape = tuple[int, ...]
 
@@ -140,6 +140,22 @@ for _name, _generate, _help, _options in (
                      lambda options: options.get("classes", 2), (*_options, FEATURES), group="toy"))
 
 
+def _modes(generate: Callable[..., tuple[np.ndarray, np.ndarray]], modes: int) -> Callable[..., Dataset]:
+    def load(seed: int = 0, **options: Any) -> Dataset:
+        X, y = generate(seed=seed, **options)
+        return from_arrays(X, y, task=CLASSIFICATION, n_classes=modes)
+    return load
+
+
+# The 2-D GAN test sets: the class is the mode a point was drawn around (nbdl.core.gan counts them).
+for _name, _generate, _modes_count, _help, _options in (
+    ("ring", toy.ring, 8, "8 gaussian clouds on a circle of radius 2 (a GAN test set)", (_n(2000), _noise(0.05))),
+    ("grid", toy.grid, 25, "25 gaussian clouds on a 5x5 grid, 2 apart (a GAN test set)", (_n(2500), _noise(0.05))),
+):
+    register(DataSet(_name, _modes(_generate, _modes_count), CLASSIFICATION, _help, lambda options: (2,),
+                     lambda options, modes=_modes_count: modes, _options, group="toy"))
+
+
 # -- the real sets scikit-learn ships ---------------------------------------------------------------------
 def _sklearn(name: str, loader: str, task: str, images: bool = False) -> Callable[..., Dataset]:
     def load(seed: int = 0, n: int | None = None) -> Dataset:
@@ -235,8 +251,9 @@ register(DataSet(
 # -- the user's own data -------------------------------------------------------------------------------
 USER_OPTIONS = (
     Option("target", None, "the column of a DataFrame to predict", kind=TEXT, optional=True, metavar="COLUMN"),
-    Option("task", None, "what the targets are (default: integers and text are classes, decimals regression)",
-           kind=CHOICE, choices=TASKS, optional=True),
+    Option("task", None, "what the targets are (default: integers and text are classes, decimals regression); "
+           "autoencode: the samples themselves, for any data set", kind=CHOICE, choices=(*TASKS, AUTOENCODE),
+           optional=True),
     FEATURES,  # for your own 2-D points
 )
 
@@ -244,7 +261,13 @@ USER_OPTIONS = (
 def as_dataset(data: Any, y: Any = None, seed: int = 0, target: str | None = None, task: str | None = None,
                **options: Any) -> Dataset:
     """Whatever the user gave as data: a Dataset, a built-in name, (X, y), X with y, or a DataFrame.
-    Your own 2-D points take ``features`` too, as the built-in 2-D sets do."""
+    Your own 2-D points take ``features`` too, as the built-in 2-D sets do. ``task="autoencode"``
+    makes the samples the targets, of any data (your own X needs no y; a y of classes is kept as labels)."""
+    if task == AUTOENCODE:
+        plain = y is None and not isinstance(data, (str, Dataset, tuple, list)) and not is_frame(data) and data is not None
+        if plain:  # the user's X alone: its targets are made from it
+            y = np.zeros(len(to_numpy(data, "X")), np.float32)
+        return autoencoded(as_dataset(data, y, seed, target, None, **options))
     if not isinstance(data, str) and FEATURES.name in options:
         wanted = FEATURES.check(options.pop(FEATURES.name))
         return with_features(as_dataset(data, y, seed, target, task, **options), wanted)
@@ -257,8 +280,8 @@ def as_dataset(data: Any, y: Any = None, seed: int = 0, target: str | None = Non
         return data
     if isinstance(data, str):
         if target is not None or task is not None:
-            raise NbdlError(f"{spell('target')} and {spell('task')} are for your own data; "
-                            f"the data set {data!r} knows its targets")
+            raise NbdlError(f"{spell('target')} and {spell('task')} are for your own data; the data set {data!r} "
+                            f"knows its targets (it takes only {spell('task', AUTOENCODE, data_option=True)})")
         return load(data, seed=seed, **options)
     if options:
         raise NbdlError(f"{', '.join(spell(k) for k in sorted(options))} are options of the built-in data sets; "

@@ -67,3 +67,33 @@ def blobs(n: int = 400, noise: float = 1.0, seed: int = 0, classes: int = 3):
     y = np.arange(n) % classes
     X = centres[y] + rng.normal(0, noise, (n, 2))
     return _shuffled(X, y, rng)
+
+
+def ring(n: int = 2000, noise: float = 0.05, seed: int = 0, modes: int = 8, radius: float = 2.0):
+    """Gaussian clouds (standard deviation ``noise``) at ``modes`` points on a circle of ``radius``,
+    the class the mode's index: the standard 2-D test of a GAN's mode coverage."""
+    rng = _rng(seed)
+    y = np.arange(n) % modes
+    X = ring_centres(modes, radius)[y] + rng.normal(0, noise, (n, 2))
+    return _shuffled(X, y, rng)
+
+
+def grid(n: int = 2500, noise: float = 0.05, seed: int = 0, side: int = 5, spacing: float = 2.0):
+    """Gaussian clouds at the ``side`` x ``side`` points of a grid ``spacing`` apart, centred on 0,
+    the class the mode's index (row by row): the harder 2-D GAN test."""
+    rng = _rng(seed)
+    y = np.arange(n) % side**2
+    X = grid_centres(side, spacing)[y] + rng.normal(0, noise, (n, 2))
+    return _shuffled(X, y, rng)
+
+
+def ring_centres(modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """The means of ``ring``'s clouds, (modes, 2), in the order of its classes."""
+    angles = 2 * np.pi * np.arange(modes) / modes
+    return radius * np.c_[np.cos(angles), np.sin(angles)]
+
+
+def grid_centres(side: int = 5, spacing: float = 2.0) -> np.ndarray:
+    """The means of ``grid``'s clouds, (side**2, 2), in the order of its classes."""
+    axis = spacing * (np.arange(side) - (side - 1) / 2)
+    return np.array([(a, b) for a in axis for b in axis])
