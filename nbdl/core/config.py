@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from . import augment, devices, limits, losses, optimizers
+from . import adversarial, augment, devices, limits, losses, optimizers
 from . import init as init_schemes
 from .data import Dataset, is_frame
 from .errors import NbdlError, raise_all, spell
@@ -123,6 +123,14 @@ class Config:
     augment: str | None = setting(None, "changes to training batches only", kind=CHOICE,
                                   choices=augment.registry, many=True, optional=True, section="regularization",
                                   label="augmentation", metavar="LIST", default_note="none")
+    noise_input: float = setting(0.0, "denoising: gaussian noise of this standard deviation added to each training "
+                                 "input (in the units the network sees: 1 is a standardized feature's spread); the "
+                                 "targets stay clean", low=0, high=100, section="regularization", label="input noise",
+                                 metavar="STD")
+    adversarial: str | None = setting(None, "adversarial training: the second half of each training batch perturbed "
+                                      "by this attack, eps in the data's own units (pixels 0-16 for digits); logs "
+                                      "val_robust_acc", kind=CHOICE, choices=adversarial.attacks, optional=True,
+                                      section="regularization", metavar="ATTACK", default_note="off")
     early_stopping: int | None = setting(None, "patience: stop after this many epochs without improvement",
                                          kind=INT, low=1, optional=True, section="regularization",
                                          metavar="PATIENCE", label="early stopping", default_note="off")

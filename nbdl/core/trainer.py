@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import torch
 
-from . import batching, building, devices, optimizers, state
+from . import autoencode, batching, building, devices, optimizers, state
 from .augment import Augmenter
 from .callbacks import Callback, Clock, EarlyStopping, ScheduleStep, Scoring, as_callbacks, listens_to_batches
 from .coach import Coach
@@ -58,6 +58,7 @@ class Run(Results):
         building.check_tokens(self.model, self.dataset.X)
         self._fold = isinstance(self.model, Network) and self.dataset.task == CLASSIFICATION
         steps = isinstance(self.model, Network) and len(self.model.output_shape) == 2
+        autoencode.check_output(self.model, self.dataset, self.data.train.X[:2])
         width = building.output_width(self.model, self.data.train.X[:2])
         self.loss: Loss = choose(config.loss, self.dataset.task, width, self.dataset.target_width,
                                  (steps, self.dataset.task == CLASSIFICATION and self.dataset.y.ndim == 2))
@@ -99,6 +100,7 @@ class Run(Results):
         self.recorder, self.coach = InstrumentRecorder(), Coach()
         found = [DivergenceGuard(every=1 if self.device.type == "cpu" else 25), Scoring(), self.recorder, Clock(),
                  ScheduleStep(), self.coach]
+        found += as_callbacks([c.on_epoch_end for c in self.batch_changes if hasattr(c, "on_epoch_end")])  # figures
         if self.config.early_stopping:
             found.append(EarlyStopping(self.config.monitor, self.config.early_stopping,
                                        restore_best=self.config.restore_best))
