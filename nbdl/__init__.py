@@ -9,11 +9,14 @@ from . import data
 from .core import (Activation, BatchNorm, Callback, Checkpoint, Config, Dataset, Dense, DivergenceWarning, Dropout,
                    EarlyStopping, Flatten, Input, Layer, NbdlError, Network, NetworkSpec, Option, Run, build, option,
                    train)
+from .core import autoencode
+from .core.adversarial import AttackResult, attack
 from .core.backprop import gradient_check
 from .core.compare import Comparison, compare
 from .core.curves import activation_curves
 from .core.depth import inspect
 from .core.extending import register_layer, register_optimizer
+from .core.gan import GanRun, gan
 from .core.landscape import Trajectory, interpolate
 from .core.many import grid
 from .core.optimizers import OptimizerKind
@@ -33,6 +36,7 @@ __all__ = [
     "unfreeze", "with_new_head",
     "activation_curves", "gradient_check", "inspect",
     "Comparison", "SearchResult", "Trajectory", "compare", "grid", "interpolate", "race", "search",
+    "AttackResult", "GanRun", "attack", "autoencode", "gan",
 ]
 
 
