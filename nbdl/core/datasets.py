@@ -264,6 +264,10 @@ def as_dataset(data: Any, y: Any = None, seed: int = 0, target: str | None = Non
     Your own 2-D points take ``features`` too, as the built-in 2-D sets do. ``task="autoencode"``
     makes the samples the targets, of any data (your own X needs no y; a y of classes is kept as labels)."""
     if task == AUTOENCODE:
+        if y is None and isinstance(data, (tuple, list)) and len(data) == 2 and data[1] is None:
+            data = data[0]  # (X, None): X alone
+        if is_frame(data) and target is None:  # every column is a feature, and a dropped stand-in is the target
+            data, target = data.assign(**{"(autoencode)": 0.0}), "(autoencode)"
         plain = y is None and not isinstance(data, (str, Dataset, tuple, list)) and not is_frame(data) and data is not None
         if plain:  # the user's X alone: its targets are made from it
             y = np.zeros(len(to_numpy(data, "X")), np.float32)

@@ -69,6 +69,7 @@ def settled(config: GanConfig) -> dict[str, Any]:
             problems.append(str(error))
     raise_all(problems, "GAN settings")
     loss = losses.get(values["loss"])
+    values["loss"] = loss.name  # 'WGAN-GP' or 'wgan_gp' as the user wrote it -> 'wgan-gp'
     for name, default in loss.defaults.items():
         values[name] = default if values[name] is None else values[name]
     return values
@@ -144,7 +145,10 @@ class GanRun:
                             f"{data.name} samples have {self.width} ({sample}); make it 'input {self.width}'")
         else:
             d_out = d_spec.shapes(self._d_shape(d_spec))[-1]
-            if tuple(d_out) != (1,):
+            if len(d_out) > 1 and d_out[-1] == 1:  # 'dense 1' on a sequence scores each time step
+                problems.append(f"the discriminator gives {'x'.join(map(str, d_out))} outputs, one per time step of "
+                                f"the {sample} samples; it must give 1: add a 'flatten' layer before its last line")
+            elif tuple(d_out) != (1,):
                 problems.append(f"the discriminator gives {'x'.join(map(str, d_out))} outputs; it must give 1 (a score "
                                 "of how real a sample looks): make its last line 'dense 1'")
         raise_all(problems, "GAN networks")

@@ -78,8 +78,9 @@ class GanFigure:
     def _images(self, ax, run) -> None:
         shape = run.dataset.sample_shape
         self.latent = run.fixed_latent[: IMAGES * IMAGES]
-        self.tile = ax.imshow(np.zeros((IMAGES * shape[1], IMAGES * shape[2])), cmap="gray_r",
-                              vmin=float(run.dataset.X.min()), vmax=float(run.dataset.X.max()))
+        self.blank = float(run.dataset.X.min())  # the 1-pixel lines between two images: the background
+        self.tile = ax.imshow(np.zeros((IMAGES * (shape[1] + 1) - 1, IMAGES * (shape[2] + 1) - 1)), cmap="gray_r",
+                              vmin=self.blank, vmax=float(run.dataset.X.max()))
         ax.set(title="samples (fixed latents)", xticks=[], yticks=[])
 
     def update(self, run) -> None:
@@ -95,7 +96,9 @@ class GanFigure:
         elif self.images:
             shape = run.dataset.sample_shape
             pictures = run.generated(self.latent).reshape(IMAGES, IMAGES, shape[1], shape[2])
-            self.tile.set_data(pictures.transpose(0, 2, 1, 3).reshape(IMAGES * shape[1], IMAGES * shape[2]))
+            pictures = np.pad(pictures, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=self.blank)
+            tile = pictures.transpose(0, 2, 1, 3).reshape(IMAGES * (shape[1] + 1), IMAGES * (shape[2] + 1))
+            self.tile.set_data(tile[:-1, :-1])
         if steps:
             self.d_line.set_data(steps, h["d_loss"])
             self.g_line.set_data(steps, h["g_loss"])

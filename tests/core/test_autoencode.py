@@ -82,6 +82,16 @@ def test_own_samples_need_no_targets():
     assert run.evaluate("test")["mse"] > 0
 
 
+def test_a_dataframe_or_x_with_none_needs_no_targets_either():
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(0).normal(size=(120, 3)).astype(np.float32)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    for data in (frame, (X, None)):
+        dataset = nbdl.data.as_dataset(data, task=AUTOENCODE)
+        assert dataset.task == AUTOENCODE and dataset.X.shape == (120, 3)
+        np.testing.assert_allclose(dataset.y, dataset.X)
+
+
 def test_decoder_layers_check_shapes_at_build_time():
     net = nbdl.build("input 2x3x3\nupsample 2\nconvtranspose 4 2 relu stride=2\nconvtranspose 1 3 padding=1")
     assert net.spec.shapes() == [(2, 3, 3), (2, 6, 6), (4, 12, 12), (1, 12, 12)]

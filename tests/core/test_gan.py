@@ -65,6 +65,8 @@ def test_widths_that_do_not_fit_are_named():
         GanRun(GanConfig("dense 8 relu\ndense 2", D))
     with pytest.raises(NbdlError, match=r"digits samples have 64"):
         GanRun(GanConfig(G.format(latent=4), "input 64\ndense 1", data="digits"))
+    with pytest.raises(NbdlError, match=r"gives 52x1 outputs, one per time step.*'flatten'"):  # sequence samples
+        GanRun(GanConfig("input 4\ndense 52", "dense 1", data="co2"))
     with pytest.raises(NbdlError, match="takes no lr"):
         gan(G.format(latent=2), D, lr=0.1)
     with pytest.raises(NbdlError, match="loss"):
@@ -78,6 +80,8 @@ def test_settings_take_the_loss_defaults_and_the_latent_from_the_input_line():
         (2e-4, 1e-4, 5, 10.0)
     assert run.g_optimizer.param_groups[0]["betas"] == (0.5, 0.9)
     assert gan(nbdl.build(G.format(latent=2)), D, fit=False).settings["lr_d"] == 1e-3  # a built network is taken
+    for spelled in ("WGAN-GP", "wgan_gp"):  # the registry's spellings settle on the loss's own name
+        assert gan(G.format(latent=2), D, loss=spelled, fit=False).settings["loss"] == "wgan-gp"
 
 
 def test_sample_is_in_the_data_units_and_history_is_logged():

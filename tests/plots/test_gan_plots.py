@@ -40,9 +40,12 @@ def test_images_get_a_grid_of_samples():
               steps=10, every=5, fit=True)
     figure = GanFigure(run)
     figure.update(run)
-    assert figure.tile.get_array().shape == (64, 64)
-    first = run.generated(run.fixed_latent[:1]).reshape(8, 8)
-    assert np.allclose(figure.tile.get_array()[:8, :8], first, atol=1e-5)
+    tile = figure.tile.get_array()
+    assert tile.shape == (8 * 9 - 1, 8 * 9 - 1)  # 8x8 images with a 1-pixel blank line between two
+    generated = run.generated(run.fixed_latent[:9]).reshape(9, 8, 8)
+    assert np.allclose(tile[:8, :8], generated[0], atol=1e-5)
+    assert np.allclose(tile[:8, 9:17], generated[1], atol=1e-5) and np.allclose(tile[9:17, :8], generated[8], atol=1e-5)
+    assert np.all(tile[8, :] == run.dataset.X.min()) and np.all(tile[:, 8] == run.dataset.X.min())
     assert run.sample(3).shape == (3, 1, 8, 8)
     assert _image(gan_png(run)).shape[0] > 100
 
