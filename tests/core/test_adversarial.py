@@ -26,13 +26,15 @@ def fgsm(run):
 def raw_fgsm(run, X_raw, y, eps, low=0.0, high=16.0):
     """FGSM written out in the data's units: the network sees (x - mean) / std; the step is
     eps * sign(d loss / d x) on the raw pixels, clipped to 0-16."""
-    mean, std = (torch.as_tensor(a) for a in (run.data.mean, run.data.std))
-    x = torch.as_tensor(X_raw, dtype=torch.float32).clone().requires_grad_(True)
+    device = run.device  # the run's own (CUDA where there is one)
+    mean, std = (torch.as_tensor(a, device=device) for a in (run.data.mean, run.data.std))
+    x = torch.as_tensor(X_raw, dtype=torch.float32, device=device).clone().requires_grad_(True)
     run.model.eval()
-    loss = torch.nn.functional.cross_entropy(run.model.logits((x - mean) / std), torch.as_tensor(y), reduction="sum")
+    loss = torch.nn.functional.cross_entropy(run.model.logits((x - mean) / std), torch.as_tensor(y, device=device),
+                                             reduction="sum")
     grad, = torch.autograd.grad(loss, x)
     run.model.train()
-    return (x + eps * grad.sign()).clamp(low, high).detach().numpy()
+    return (x + eps * grad.sign()).clamp(low, high).detach().cpu().numpy()
 
 
 def test_fgsm_matches_the_step_written_in_raw_units(run, fgsm):
@@ -109,7 +111,7 @@ def test_half_of_each_training_batch_is_perturbed():
     X, y = run.data.train.X[:8], run.data.train.y[:8]
     mixed, targets = change(X, y)
     assert torch.equal(targets, y) and torch.equal(mixed[:4], X[:4])
-    raw_change = ((mixed[4:] - X[4:]) * torch.as_tensor(run.data.std)).abs()
+    raw_change = ((mixed[4:] - X[4:]) * torch.as_tensor(run.data.std, device=X.device)).abs()
     assert raw_change.max().item() == pytest.approx(2, abs=1e-4)
     pgd = nbdl.Run(nbdl.Config(network=MLP, data="digits", epochs=1, seed=0, adversarial="pgd(1, 3)"))
     assert pgd.batch_changes[0].attack.steps == 3 and pgd.batch_changes[0].attack.random_start

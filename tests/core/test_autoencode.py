@@ -36,7 +36,7 @@ def test_dense_autoencoder_and_its_code():
     # The code is the bottleneck block's output: the first two blocks applied by hand.
     blocks = list(run.model.layers)
     with torch.no_grad():
-        by_hand = blocks[1](blocks[0](run.data.test.X)).numpy()
+        by_hand = blocks[1](blocks[0](run.data.test.X)).cpu().numpy()
     np.testing.assert_allclose(codes, by_hand, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(autoencode.labels(run, "test"), nbdl.load_data("digits").y[run.data.indices["test"]])
 
@@ -50,9 +50,9 @@ def test_denoising_rebuilds_clean_inputs_better_than_the_noisy_ones():
     run.fit()
     clean = run.data.raw("test")[0]
     X = run.data.test.X
-    noisy = X + torch.randn(X.shape, generator=torch.Generator().manual_seed(1))
+    noisy = X + torch.randn(X.shape, generator=torch.Generator().manual_seed(1)).to(X.device)
     rebuilt = run.data.untransform_target(run.outputs(noisy))
-    noisy_error = float(np.mean((noisy.numpy() * run.data.std + run.data.mean - clean) ** 2))
+    noisy_error = float(np.mean((noisy.cpu().numpy() * run.data.std + run.data.mean - clean) ** 2))
     rebuilt_error = float(np.mean((rebuilt - clean) ** 2))
     assert rebuilt_error < 0.5 * noisy_error, (rebuilt_error, noisy_error)
 
