@@ -13,9 +13,8 @@ they were.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,7 +22,7 @@ import torch
 from . import batching
 from .errors import NbdlError, spell
 from .features import FeaturedDataset
-from .interpret import SPLIT
+from .interpret import SPLIT, evaluating
 from .options import CHOICE, FLOAT, INT, REQUIRED, Option, split_values
 from .registry import Entry, Registry, parse_call
 from .tasks import CLASSIFICATION
@@ -147,18 +146,6 @@ class Perturber:
         if self.low is not None:
             moved = torch.minimum(torch.maximum(moved, self.low), self.high)
         return moved
-
-
-@contextlib.contextmanager
-def evaluating(run: Any) -> Iterator[None]:
-    """The run's model in eval mode, between two steps of a fit; its mode is put back after."""
-    with run.lock:
-        was_training = run.model.training
-        run.model.eval()
-        try:
-            yield
-        finally:
-            run.model.train(was_training)
 
 
 def accuracy_under(run: Any, perturb: Perturber | None, X: torch.Tensor, y: torch.Tensor) -> tuple[float, torch.Tensor,

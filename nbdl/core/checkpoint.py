@@ -19,6 +19,7 @@ import torch
 
 from .callbacks import SAVING, Callback
 from .errors import NbdlError
+from .limits import alive
 
 FORMAT, VERSION = "nbdl-checkpoint", "2"
 FILENAME = "checkpoint.safetensors"
@@ -115,21 +116,11 @@ def remove_stale_partials(target: Path) -> None:
     """Delete temporary files of ``target`` left by a process that died while writing."""
     for leftover in target.parent.glob(f".{target.name}.*.partial"):
         pid = leftover.name[len(target.name) + 2:].split(".")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and alive(int(pid)):
             continue  # another process is writing it now
         if pid.isdigit() and int(pid) == os.getpid():
             continue  # this process: another thread's write in progress
         leftover.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""What this machine can hold: sizes are checked against free memory and cores before allocating."""
+"""What this machine can hold: sizes are checked against free memory and cores before allocating;
+and whether a process on it still runs."""
 from __future__ import annotations
 
 import os
@@ -50,3 +51,18 @@ def check_memory(nbytes: float, what: str, fix: str, device: str = "cpu") -> Non
     if nbytes > SHARE * free:
         raise NbdlError(f"{what} would need about {size_text(nbytes)} of memory but {size_text(free)} is free "
                         f"on this machine; {fix}")
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` on this machine still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

@@ -26,6 +26,7 @@ import warnings
 from typing import Any, Callable
 
 from .errors import NbdlError
+from .limits import alive
 from .study_storage import HEARTBEAT, hidden, lock_for, optuna_module, retry, storage_for
 
 __all__ = ["finished", "spawn", "stop", "storage_for", "wait", "work"]   # storage_for: for search
@@ -187,21 +188,6 @@ class Claim:
         if self.held:
             self.held = False
             self.lock.release()
-
-
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` on this machine still runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 class Worker(subprocess.Popen):
