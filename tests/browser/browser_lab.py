@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 
 import nbformat
 import pytest
@@ -88,3 +89,52 @@ def restart_kernels(base: str, token: str) -> None:
     for kernel in get(f"{base}/api/kernels?token={token}"):
         request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}/restart?token={token}", method="POST")
         urllib.request.urlopen(request, timeout=60).close()
+
+
+def run_all(page, base: str, token: str, notebook: str, shown: str, what: str) -> None:
+    """Open ``notebook``, wait until its kernel is really idle (the status bar says so before the
+    kernel exists), then Run All until ``shown`` (a selector) appears: a Run All clicked too early
+    runs nothing, so it is clicked again, up to three times."""
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}&reset")
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    deadline = time.monotonic() + 120
+    while not (kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
+        assert time.monotonic() < deadline, "the kernel never became idle"
+        time.sleep(0.3)
+    for attempt in range(3):
+        page.locator("li.lm-MenuBar-item:has-text('Run')").click()
+        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+        try:
+            page.wait_for_selector(shown, timeout=60_000)
+            return
+        except Exception:
+            assert attempt < 2, f"Run All never showed {what}"
+
+
+def with_one_retry(lab, drive, prefix: str) -> None:
+    """``drive(page, base, token)`` in Chromium; a shared machine can stall a browser for a while, so
+    a failed try is followed by one more, said out loud, after a screenshot, the server's log and
+    the page's text are kept and the kernels restarted."""
+    from playwright.sync_api import sync_playwright
+
+    base, token, log = lab
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            for attempt in (1, 2):
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                try:
+                    drive(page, base, token)
+                    return
+                except Exception as error:
+                    page.screenshot(path=str(OUTPUT / f"{prefix}failure-{attempt}.png"))
+                    print(f"attempt {attempt} failed; JupyterLab log (end):\n" + log.read_text()[-3000:])
+                    print("page text (end):\n" + page.inner_text("body")[-3000:])
+                    if attempt == 2:
+                        raise
+                    warnings.warn(f"the browser scenario needed a second try; the first failed with: {error}")
+                    restart_kernels(base, token)
+                    page.close()
+        finally:
+            browser.close()

@@ -1,10 +1,7 @@
 """A real browser against a real JupyterLab: run %nbdl compare, then press the x-axis switch's
 "samples seen" under the picture and check the picture shown changed (and the button is pressed)."""
-import time
-import warnings
-
 import pytest
-from browser_lab import ARGS, CHROMIUM, OUTPUT, kernel_ready, restart_kernels, serve
+from browser_lab import OUTPUT, run_all, serve, with_one_retry
 
 pytestmark = pytest.mark.slow
 
@@ -20,29 +17,7 @@ def lab(tmp_path):
 
 
 def test_compare_x_axis_switch_redraws_in_jupyterlab(lab):
-    from playwright.sync_api import sync_playwright
-
-    base, token, log = lab
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            for attempt in (1, 2):  # a shared machine can stall a browser for a while: one more try, said out loud
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                try:
-                    _drive(page, base, token)
-                    break
-                except Exception as error:
-                    page.screenshot(path=str(OUTPUT / f"compare-failure-{attempt}.png"))
-                    print(f"attempt {attempt} failed; JupyterLab log (end):\n" + log.read_text()[-3000:])
-                    print("page text (end):\n" + page.inner_text("body")[-3000:])
-                    if attempt == 2:
-                        raise
-                    warnings.warn(f"the browser scenario needed a second try; the first failed with: {error}")
-                    restart_kernels(base, token)
-                    page.close()
-        finally:
-            browser.close()
+    with_one_retry(lab, _drive, "compare-")
 
 
 def _picture(page) -> str:
@@ -64,20 +39,7 @@ def _pressed(page) -> list[str]:
 
 
 def _drive(page, base: str, token: str) -> None:
-    page.goto(f"{base}/lab/tree/compare.ipynb?token={token}&reset")
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    deadline = time.monotonic() + 120
-    while not (kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
-        assert time.monotonic() < deadline, "the kernel never became idle"
-        time.sleep(0.3)
-    for attempt in range(3):
-        page.locator("li.lm-MenuBar-item:has-text('Run')").click()
-        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-        try:
-            page.wait_for_selector(SWITCH, timeout=60_000)
-            break
-        except Exception:
-            assert attempt < 2, "Run All never showed the comparison's switch"
+    run_all(page, base, token, "compare.ipynb", SWITCH, "the comparison's switch")
     page.wait_for_function("() => { const i = document.querySelector('img.widget-image');"
                            " return i && i.naturalWidth > 100; }", timeout=30_000)
     labels = [b.strip() for b in page.locator(SWITCH).all_inner_texts()]

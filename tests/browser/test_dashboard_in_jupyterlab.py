@@ -1,11 +1,9 @@
 """A real browser against a real JupyterLab: open a notebook, run the dashboard, and press Start, Pause,
 Step, Resume, Stop and Reset, checking the state and every button's label after each."""
 import json
-import time
-import warnings
 
 import pytest
-from browser_lab import ARGS, CHROMIUM, OUTPUT, kernel_ready, restart_kernels, serve
+from browser_lab import OUTPUT, run_all, serve, with_one_retry
 
 pytestmark = pytest.mark.slow
 
@@ -22,30 +20,7 @@ def _image_source(page) -> str:
 
 
 def test_dashboard_trains_live_in_jupyterlab(lab):
-    from playwright.sync_api import sync_playwright
-
-    base, token, log = lab
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            for attempt in (1, 2):  # a shared machine can stall a browser for a while: one more try, said out loud
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                try:
-                    _drive(page, base, token)
-                    break
-                except Exception as error:
-                    # Keep what the page showed and what the server said, to see why.
-                    page.screenshot(path=str(OUTPUT / f"failure-{attempt}.png"))
-                    print(f"attempt {attempt} failed; JupyterLab log (end):\n" + log.read_text()[-3000:])
-                    print("page text (end):\n" + page.inner_text("body")[-3000:])
-                    if attempt == 2:
-                        raise
-                    warnings.warn(f"the browser scenario needed a second try; the first failed with: {error}")
-                    restart_kernels(base, token)
-                    page.close()
-        finally:
-            browser.close()
+    with_one_retry(lab, _drive, "")
 
 
 BUTTONS = ".jp-OutputArea-output .nbdl-buttons button"
@@ -73,20 +48,7 @@ def _wait_status(page, state: str, timeout: int = 30_000) -> None:
 
 
 def _drive(page, base: str, token: str) -> None:
-    page.goto(f"{base}/lab/tree/dash.ipynb?token={token}&reset")
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    deadline = time.monotonic() + 120
-    while not (kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
-        assert time.monotonic() < deadline, "the kernel never became idle"
-        time.sleep(0.3)
-    for attempt in range(3):
-        page.locator("li.lm-MenuBar-item:has-text('Run')").click()
-        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-        try:
-            page.wait_for_selector(BUTTONS, timeout=60_000)
-            break
-        except Exception:
-            assert attempt < 2, "Run All never showed the dashboard"
+    run_all(page, base, token, "dash.ipynb", BUTTONS, "the dashboard")
     page.wait_for_function(  # every cell has run
         "() => [...document.querySelectorAll('.jp-InputPrompt')].every(p => !p.textContent.includes('*'))",
         timeout=60_000)

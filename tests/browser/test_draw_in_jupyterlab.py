@@ -2,10 +2,9 @@
 anywidget, through the front end anywidget installs into JupyterLab); dragging the mouse on it in two
 colours sends the points to the kernel, which turns them into a data set of two classes."""
 import re
-import time
 
 import pytest
-from browser_lab import ARGS, CHROMIUM, OUTPUT, kernel_ready, serve
+from browser_lab import ARGS, CHROMIUM, OUTPUT, run_all, serve
 
 pytestmark = pytest.mark.slow
 
@@ -44,20 +43,7 @@ def test_dragging_on_the_canvas_makes_a_data_set_in_the_kernel(lab):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         try:
-            page.goto(f"{base}/lab/tree/draw.ipynb?token={token}&reset")
-            page.wait_for_selector(".jp-Notebook", timeout=60_000)
-            deadline = time.monotonic() + 120
-            while not (kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
-                assert time.monotonic() < deadline, "the kernel never became idle"
-                time.sleep(0.3)
-            for attempt in range(3):
-                page.locator("li.lm-MenuBar-item:has-text('Run')").click()
-                page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-                try:
-                    page.wait_for_selector(CANVAS, timeout=60_000)
-                    break
-                except Exception:
-                    assert attempt < 2, "Run All never showed the drawing canvas"
+            run_all(page, base, token, "draw.ipynb", CANVAS, "the drawing canvas")
             page.wait_for_function("() => document.querySelector('.jp-OutputArea-output').innerText"
                                    ".includes('no points yet')", timeout=60_000)
             page.locator(CANVAS).scroll_into_view_if_needed()
