@@ -21,6 +21,9 @@ def load(path: str | os.PathLike, data: Any = None, network: Any = None, callbac
     own that keep a state (``state_dict``) get it back from the file. ``device`` loads it onto another
     device than it trained on (a GPU run on a machine without one: ``device="cpu"``)."""
     values, saved = read(path)
+    if isinstance(values, dict) and values.get("kind") == "rl":  # a reinforcement-learning run
+        from . import rl
+        return rl.restore(values, saved)
     with part("config"):
         values = dict(values)
         magic = spelling() == "magic"

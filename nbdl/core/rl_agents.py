@@ -1,0 +1,292 @@
+"""Reinforcement-learning algorithms as registry records: each makes an agent that acts, learns from
+what happened and reports its figures, so the training loop in ``rl.py`` has no per-algorithm code.
+
+``dqn``: a Q network, a replay buffer (a preallocated numpy ring), a target network copied every
+``target_every`` environment steps, Double DQN targets, the Huber loss, Adam with gradient-norm
+clipping, and an epsilon schedule falling linearly over ``epsilon_steps`` environment steps.
+``reinforce``: the policy gradient with Monte-Carlo returns and a learned value baseline (a network
+with the policy's hidden layers and one output), advantages normalised per episode, and an optional
+entropy bonus. All randomness comes from one numpy generator per run, saved with the run."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import optimizers
+from .network import Network, NetworkSpec
+from .registry import Registry
+
+NAN = float("nan")
+
+
+def epsilon_at(steps: int, start: float, end: float, over: int) -> float:
+    """The exploration rate after ``steps`` environment steps: linear from ``start`` to ``end``."""
+    return end + (start - end) * max(0.0, 1.0 - steps / over)
+
+
+def _floats(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in values.items()}
+
+
+def optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """An optimizer's state as plain values and tensors with text keys (for a checkpoint)."""
+    saved = optimizer.state_dict()
+    return {"state": {str(i): {k: v.detach().clone() if torch.is_tensor(v) else v for k, v in s.items()}
+                      for i, s in saved["state"].items()},
+            "param_groups": saved["param_groups"]}
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
+    own = optimizer.state_dict()
+    groups = [{**g, **{k: v for k, v in s.items() if k != "params"}} for g, s in zip(own["param_groups"],
+                                                                                   saved["param_groups"])]
+    optimizer.load_state_dict({"state": {int(i): s for i, s in saved["state"].items()}, "param_groups": groups})
+
+
+class ReplayBuffer:
+    """The last ``capacity`` transitions in preallocated arrays; ``sample`` fills fixed batch arrays."""
+
+    def __init__(self, capacity: int, observation_size: int, batch_size: int):
+        self.capacity, self.size, self.position = capacity, 0, 0
+        self.observations = np.zeros((capacity, observation_size), np.float32)
+        self.next_observations = np.zeros((capacity, observation_size), np.float32)
+        self.actions = np.zeros(capacity, np.int64)
+        self.rewards = np.zeros(capacity, np.float32)
+        self.ends = np.zeros(capacity, np.float32)  # 1 where the episode terminated (no value after it)
+        # (batch, ...) arrays reused by every sample; the tensors share their memory
+        self.batch = [np.zeros((batch_size, *a.shape[1:]), a.dtype) for a in self.arrays()]
+        self.tensors = [torch.from_numpy(b) for b in self.batch]
+
+    def arrays(self) -> list[np.ndarray]:
+        return [self.observations, self.actions, self.rewards, self.next_observations, self.ends]
+
+    def add(self, observation, action: int, reward: float, next_observation, terminated: bool) -> None:
+        i = self.position
+        self.observations[i] = observation
+        self.actions[i] = action
+        self.rewards[i] = reward
+        self.next_observations[i] = next_observation
+        self.ends[i] = terminated
+        self.position = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, rng: np.random.Generator) -> list[torch.Tensor]:
+        """A batch drawn uniformly with replacement: (observations, actions, rewards, next, ends)."""
+        rows = rng.integers(0, self.size, len(self.batch[0]))
+        for source, target in zip(self.arrays(), self.batch):
+            np.take(source, rows, axis=0, out=target)
+        return self.tensors
+
+    def state_dict(self) -> dict[str, Any]:
+        n = self.size  # only the filled rows
+        return {"size": n, "position": self.position,
+                **{name: torch.from_numpy(a[:n].copy()) for name, a in zip(
+                    ("observations", "actions", "rewards", "next_observations", "ends"), self.arrays())}}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        n, position = int(saved["size"]), int(saved["position"])
+        if not 0 <= n <= self.capacity or not 0 <= position < self.capacity:
+            raise ValueError(f"replay buffer of {n} rows at {position} does not fit a capacity of {self.capacity}")
+        for name, a in zip(("observations", "actions", "rewards", "next_observations", "ends"), self.arrays()):
+            a[:n] = saved[name].numpy().reshape(a[:n].shape)
+        self.size, self.position = n, position
+
+
+class Agent:
+    """What the loop talks to. ``act`` picks an exploring action, ``greedy`` the best one,
+    ``observe`` takes one transition and returns a loss when it learned, ``end_episode`` likewise."""
+
+    figures: tuple[str, ...] = ()
+
+    def __init__(self, model: Network, settings: dict[str, Any], rng: np.random.Generator):
+        self.model, self.settings, self.rng = model, settings, rng
+        self.steps = 0  # environment steps taken while training
+
+    def scores(self, observations: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.model.logits(torch.as_tensor(np.asarray(observations, np.float32))).numpy()
+
+    def greedy(self, observation: np.ndarray) -> int:
+        with torch.no_grad():
+            return int(self.model.logits(torch.from_numpy(np.asarray(observation, np.float32))).argmax())
+
+    def epsilon(self) -> float:
+        return NAN
+
+    def end_episode(self) -> float | None:
+        return None
+
+    def drop_episode(self) -> None:
+        """Forget an episode cut short by a stop."""
+
+
+class DQN(Agent):
+    """Deep Q-learning (Mnih et al. 2015) with Double DQN targets (van Hasselt et al. 2016)."""
+
+    def __init__(self, model: Network, settings: dict[str, Any], rng: np.random.Generator):
+        super().__init__(model, settings, rng)
+        s = settings
+        self.target = copy.deepcopy(model).requires_grad_(False)
+        self.optimizer = optimizers.make("adam", model.parameters(), lr=s["lr"])
+        self.buffer = ReplayBuffer(s["buffer"], model.input_shape[0], s["batch_size"])
+        self.n_actions = model.output_shape[0]
+        self.target_copies = 0
+
+    def epsilon(self) -> float:
+        s = self.settings
+        return epsilon_at(self.steps, s["epsilon_start"], s["epsilon_end"], s["epsilon_steps"])
+
+    def act(self, observation: np.ndarray) -> int:
+        if self.rng.random() < self.epsilon():
+            return int(self.rng.integers(self.n_actions))
+        return self.greedy(observation)
+
+    def observe(self, observation, action, reward, next_observation, terminated) -> float | None:
+        s = self.settings
+        self.buffer.add(observation, action, reward, next_observation, terminated)
+        self.steps += 1
+        loss = None
+        if self.buffer.size >= s["learn_start"] and self.steps % s["train_every"] == 0:
+            loss = self.learn()
+        if self.steps % s["target_every"] == 0:
+            self.target.load_state_dict(self.model.state_dict())
+            self.target_copies += 1
+        return loss
+
+    def learn(self) -> float:
+        s = self.settings
+        observations, actions, rewards, next_observations, ends = self.buffer.sample(self.rng)
+        with torch.no_grad():
+            later = self.target.logits(next_observations)  # (batch, actions)
+            if s["double"]:  # the online network picks the action, the target network values it
+                best = self.model.logits(next_observations).argmax(1, keepdim=True)
+                value = later.gather(1, best)[:, 0]
+            else:
+                value = later.max(1).values
+            target = rewards + s["gamma"] * (1.0 - ends) * value
+        q = self.model.logits(observations).gather(1, actions[:, None])[:, 0]
+        loss = F.smooth_l1_loss(q, target)  # Huber, delta 1
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), s["grad_clip"])
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def q_values(self, observations: np.ndarray) -> np.ndarray:
+        return self.scores(observations)
+
+    def state_values(self, observations: np.ndarray) -> np.ndarray:
+        return self.scores(observations).max(axis=1)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "target_copies": self.target_copies, "target": _floats(self.target.state_dict()),
+                "optimizer": optimizer_state(self.optimizer), "buffer": self.buffer.state_dict()}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        self.target.load_state_dict(saved["target"])
+        load_optimizer_state(self.optimizer, saved["optimizer"])
+        self.buffer.load_state_dict(saved["buffer"])
+        self.steps, self.target_copies = int(saved["steps"]), int(saved["target_copies"])
+
+
+def value_spec(policy: NetworkSpec) -> NetworkSpec:
+    """The baseline's network: the policy's layers up to its last dense layer, then 'dense 1'."""
+    layers = list(policy.layers)
+    last = max((i for i, layer in enumerate(layers) if layer.type == "dense"), default=len(layers))
+    return NetworkSpec([*layers[:last], "dense 1"])
+
+
+class Reinforce(Agent):
+    """REINFORCE (Williams 1992) with a learned value baseline and normalised advantages."""
+
+    def __init__(self, model: Network, settings: dict[str, Any], rng: np.random.Generator):
+        super().__init__(model, settings, rng)
+        self.value = value_spec(model.spec).build(model.input_shape)
+        self.optimizer = optimizers.make("adam", [*model.parameters(), *self.value.parameters()], lr=settings["lr"])
+        self.episode: list[tuple[np.ndarray, int, float]] = []
+
+    def probabilities(self, observations: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return torch.softmax(self.model.logits(torch.as_tensor(np.asarray(observations, np.float32))), -1).numpy()
+
+    def act(self, observation: np.ndarray) -> int:
+        p = self.probabilities(observation).astype(np.float64)
+        return min(int(np.searchsorted(np.cumsum(p), self.rng.random() * p.sum(), side="right")), len(p) - 1)
+
+    def drop_episode(self) -> None:
+        self.episode = []
+
+    def observe(self, observation, action, reward, next_observation, terminated) -> None:
+        self.episode.append((observation, action, reward))
+        self.steps += 1
+
+    def end_episode(self) -> float | None:
+        if not self.episode:
+            return None
+        s = self.settings
+        observations = torch.from_numpy(np.stack([o for o, _, _ in self.episode]))
+        actions = torch.tensor([a for _, a, _ in self.episode])
+        rewards = np.array([r for _, _, r in self.episode], np.float64)
+        self.episode = []
+        returns = np.zeros_like(rewards)
+        running = 0.0
+        for t in range(len(rewards) - 1, -1, -1):
+            running = rewards[t] + s["gamma"] * running
+            returns[t] = running
+        returns_t = torch.from_numpy(returns.astype(np.float32))
+        values = self.value.logits(observations)[:, 0]
+        advantage = returns_t - values.detach()
+        if len(advantage) > 1:
+            advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
+        logp = torch.log_softmax(self.model.logits(observations), -1)
+        chosen = logp.gather(1, actions[:, None])[:, 0]
+        entropy = -(logp.exp() * logp).sum(1).mean()
+        policy_loss = -(chosen * advantage).mean() - s["entropy"] * entropy
+        value_loss = F.smooth_l1_loss(values, returns_t)
+        self.optimizer.zero_grad(set_to_none=True)
+        (policy_loss + value_loss).backward()
+        torch.nn.utils.clip_grad_norm_([*self.model.parameters(), *self.value.parameters()], s["grad_clip"])
+        self.optimizer.step()
+        return float(policy_loss.detach())
+
+    def q_values(self, observations: np.ndarray) -> np.ndarray:
+        return self.probabilities(observations)
+
+    def state_values(self, observations: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.value.logits(torch.as_tensor(np.asarray(observations, np.float32)))[:, 0].numpy()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "value": _floats(self.value.state_dict()),
+                "optimizer": optimizer_state(self.optimizer)}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        self.value.load_state_dict(saved["value"])
+        load_optimizer_state(self.optimizer, saved["optimizer"])
+        self.steps = int(saved["steps"])
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """A named algorithm: ``make(model, settings, rng)`` gives its agent; ``defaults`` fill the
+    settings left at None; ``explores`` says whether it has an epsilon."""
+
+    name: str
+    make: Callable[[Network, dict[str, Any], np.random.Generator], Agent]
+    description: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    explores: bool = False
+
+
+algorithms: Registry[Algorithm] = Registry("algorithm")
+algorithms.add("dqn", Algorithm(
+    "dqn", DQN, "deep Q-learning: replay buffer, target network, epsilon-greedy, Double DQN",
+    {"episodes": 300, "lr": 5e-4}, explores=True))
+algorithms.add("reinforce", Algorithm(
+    "reinforce", Reinforce, "policy gradient with Monte-Carlo returns and a learned value baseline",
+    {"episodes": 500, "lr": 3e-3}))
