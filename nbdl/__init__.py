@@ -19,8 +19,11 @@ from .core.extending import register_layer, register_optimizer
 from .core.gan import GanRun, gan
 from .core.landscape import Trajectory, interpolate
 from .core.many import grid
+from .core.meta import MetaRun, meta
 from .core.optimizers import OptimizerKind
 from .core.resume import load
+from .core.gridworld import GridWorld
+from .core.rl import RlRun, rl
 from .core.search import search
 from .core.search_result import SearchResult
 from .core.surfaces import race
@@ -37,6 +40,7 @@ __all__ = [
     "activation_curves", "gradient_check", "inspect",
     "Comparison", "SearchResult", "Trajectory", "compare", "grid", "interpolate", "race", "search",
     "AttackResult", "GanRun", "attack", "autoencode", "gan",
+    "GridWorld", "MetaRun", "RlRun", "meta", "rl",
 ]
 
 
