@@ -94,6 +94,34 @@ def add_settings(parser: _Parser, settings: tuple[Setting, ...] = SETTINGS) -> N
                                 help=help_text(s))
 
 
+def add_options(parser: _Parser, options: tuple[Option, ...], prefix: str) -> None:
+    """One flag per declared option of a run kind of its own (a GAN's, an agent's, a meta-learner's):
+    ``--inner-lr X``, on/off ones ``--x/--no-x``; argparse keeps each under ``prefix + name``."""
+    for opt in options:
+        flag = "--" + opt.name.replace("_", "-")
+        if opt.kind == BOOL:
+            parser.add_argument(flag, dest=prefix + opt.name, action=argparse.BooleanOptionalAction,
+                                help=help_text(opt))
+            parser.flag_names.append("--no-" + flag[2:])
+        else:
+            parser.add_argument(flag, dest=prefix + opt.name, metavar=_metavar(opt),
+                                nargs=2 if opt.kind == PAIR else None, help=help_text(opt))
+
+
+def option_values(args: argparse.Namespace, options: tuple[Option, ...], prefix: str) -> dict[str, Any]:
+    """The options (``add_options``) the flags give, each read by its declaration; one error lists
+    every bad value."""
+    values, problems = {}, []
+    for opt in options:
+        if hasattr(args, prefix + opt.name):
+            try:
+                values[opt.name] = opt.parse(getattr(args, prefix + opt.name), "--" + opt.name.replace("_", "-"))
+            except NbdlError as error:
+                problems.append(str(error))
+    raise_all(problems, "options")
+    return values
+
+
 def data_options() -> dict[str, list[tuple[str, Option]]]:
     """Every option name a data set takes (and the user's data's target and task), with the sets
     that take it: ``{"noise": [("moons", Option), ...]}``."""

@@ -3,9 +3,7 @@ picture (samples over the discriminator's map, both losses, the modes covered) a
 from __future__ import annotations
 
 from .. import cli
-from ..core.errors import NbdlError, raise_all
 from ..core.gan import SETTINGS, GanConfig, GanRun
-from ..core.options import PAIR
 
 DEFAULT_NAME = "gan"
 
@@ -16,10 +14,7 @@ def arguments(parser) -> None:
     parser.add_argument("discriminator", metavar="DISCRIMINATOR", help="a network from %%nbdl net taking a sample "
                         "and giving 1 score ('dense 1')")
     parser.add_argument("--data", help=cli.DATA_HELP + " (default: ring)")
-    for opt in SETTINGS:
-        parser.add_argument("--" + opt.name.replace("_", "-"), dest="gan_" + opt.name,
-                            metavar=tuple(opt.metavar.split()) if opt.kind == PAIR else opt.name.upper(),
-                            nargs=2 if opt.kind == PAIR else None, help=cli.help_text(opt))
+    cli.add_options(parser, SETTINGS, "gan_")
     cli.add_data_options(parser)
     parser.add_argument("--no-plot", action="store_true", help="no live picture, only the summary line")
     parser.add_argument("--as", dest="result_name", metavar="VARIABLE",
@@ -28,15 +23,7 @@ def arguments(parser) -> None:
 
 def settings(args) -> dict:
     """The GAN settings the flags give, each read by its declaration; one error lists every bad one."""
-    values, problems = {}, []
-    for opt in SETTINGS:
-        if hasattr(args, "gan_" + opt.name):
-            try:
-                values[opt.name] = opt.parse(getattr(args, "gan_" + opt.name), "--" + opt.name.replace("_", "-"))
-            except NbdlError as error:
-                problems.append(str(error))
-    raise_all(problems, "options")
-    return values
+    return cli.option_values(args, SETTINGS, "gan_")
 
 
 def run(magics, args):

@@ -3,13 +3,10 @@ live loss picture, by default beside the baseline the paper compares with (joint
 then show both adapting to one new task and print their figures on 100 new tasks."""
 from __future__ import annotations
 
-import argparse
-
 from .. import cli
-from ..core.errors import NbdlError, raise_all
+from ..core.errors import NbdlError
 from ..core.meta import SETTINGS, meta
 from ..core.meta_methods import methods
-from ..core.options import BOOL, CHOICE, PAIR
 
 DEFAULT_NAME = "meta"
 DEFAULT_AGAINST = {"maml": "pretrain", "reptile": "pretrain"}  # a method not named here: no baseline
@@ -20,17 +17,7 @@ STEPS = (0, 1, 10)       # adaptation steps the figures are given after
 def arguments(parser) -> None:
     parser.add_argument("network", metavar="NET", help="a network from %%nbdl net (or its text form in a "
                         "variable): sinusoid 'input 1' ... 'dense 1'; digits 'input 64' ... 'dense WAYS'")
-    for opt in SETTINGS:  # --tasks, --method, --shots, --inner-steps, ...: one flag per declared setting
-        flag = "--" + opt.name.replace("_", "-")
-        if opt.kind == BOOL:
-            parser.add_argument(flag, dest="meta_" + opt.name, action=argparse.BooleanOptionalAction,
-                                help=cli.help_text(opt))
-            parser.flag_names.append("--no-" + flag[2:])
-        else:
-            choices = opt.choice_names() if opt.kind == CHOICE else None
-            parser.add_argument(flag, dest="meta_" + opt.name, nargs=2 if opt.kind == PAIR else None,
-                                metavar="{" + ",".join(choices) + "}" if choices else opt.name.upper(),
-                                help=cli.help_text(opt))
+    cli.add_options(parser, SETTINGS, "meta_")  # --tasks, --method, --shots, --inner-steps, ...
     parser.add_argument("--against", metavar="METHOD", help="also train this method as the baseline, with the same "
                         "network, tasks, seed and iterations, and draw both side by side; 'none' for no baseline "
                         "(default: pretrain for maml and reptile, none for pretrain). The baseline is stored as "
@@ -42,15 +29,7 @@ def arguments(parser) -> None:
 
 def settings(args) -> dict:
     """The meta settings the flags give, each read by its declaration; one error lists every bad one."""
-    values, problems = {}, []
-    for opt in SETTINGS:
-        if hasattr(args, "meta_" + opt.name):
-            try:
-                values[opt.name] = opt.parse(getattr(args, "meta_" + opt.name), "--" + opt.name.replace("_", "-"))
-            except NbdlError as error:
-                problems.append(str(error))
-    raise_all(problems, "options")
-    return values
+    return cli.option_values(args, SETTINGS, "meta_")
 
 
 def against(method: str, given: str | None) -> str | None:

@@ -3,14 +3,12 @@ live picture (returns, epsilon, loss, a frame of the environment; the grid world
 and store the run; ``--checkpoint DIR`` saves it as it trains and ``--resume`` goes on from there."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from .. import cli
 from ..core.checkpoint import FILENAME, Checkpoint
-from ..core.errors import NbdlError, raise_all
+from ..core.errors import NbdlError
 from ..core.network import Network, as_spec
-from ..core.options import BOOL
 from ..core.rl import SETTINGS, RlConfig, RlRun
 from ..core.rl import load as load_run
 from ..core.rl_env import environments
@@ -39,15 +37,7 @@ def arguments(parser) -> None:
     parser.add_argument("network", metavar="NET", help="a network from %%nbdl net (or its text form in a variable): "
                         "'input <observations>' ... 'dense <actions>'; or a run from %%nbdl rl to train on")
     parser.add_argument("--env", help="the environment (default: CartPole-v1; see the list below)")
-    for opt in SETTINGS:
-        flag = "--" + opt.name.replace("_", "-")
-        if opt.kind == BOOL:
-            parser.add_argument(flag, dest=PREFIX + opt.name, action=argparse.BooleanOptionalAction,
-                                help=cli.help_text(opt))
-            parser.flag_names.append("--no-" + flag[2:])
-        else:
-            metavar = "DIR" if opt.name == "checkpoint" else opt.metavar or opt.name.upper()
-            parser.add_argument(flag, dest=PREFIX + opt.name, metavar=metavar, help=cli.help_text(opt))
+    cli.add_options(parser, SETTINGS, PREFIX)
     parser.add_argument("--resume", action="store_true",
                         help="go on from the checkpoint in --checkpoint DIR (after a stop or a kernel restart)")
     parser.add_argument("--no-plot", action="store_true", help="no live picture, only the summary line")
@@ -57,15 +47,7 @@ def arguments(parser) -> None:
 
 def settings(args) -> dict:
     """The RL settings the flags give, each read by its declaration; one error lists every bad one."""
-    values, problems = {}, []
-    for opt in SETTINGS:
-        if hasattr(args, PREFIX + opt.name):
-            try:
-                values[opt.name] = opt.parse(getattr(args, PREFIX + opt.name), "--" + opt.name.replace("_", "-"))
-            except NbdlError as error:
-                problems.append(str(error))
-    raise_all(problems, "options")
-    return values
+    return cli.option_values(args, SETTINGS, PREFIX)
 
 
 def _flag(name: str) -> str:

@@ -9,8 +9,6 @@ Samples are standardised for training (one scale for all features); ``sample(n)`
 the data's units. Ctrl-C, ``stop()`` or ``pause()`` (from another thread) act between two steps."""
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +16,9 @@ import numpy as np
 import torch
 
 from . import datasets, optimizers, randomness
-from .callbacks import as_callbacks
 from .data import Dataset
 from .errors import NbdlError, raise_all, spell
+from .looping import Looping, checked, filled, refuse_unknown
 from .gan_losses import Coverage, centres, coverage, gradient_penalty, registry as losses
 from .network import Network, as_spec
 from .options import CHOICE, FLOAT, INT, OBJECT, PAIR, declared, option
@@ -61,18 +59,10 @@ SETTINGS = tuple(o for o in OPTIONS if o.kind != OBJECT)  # what a flag or keywo
 
 def settled(config: GanConfig) -> dict[str, Any]:
     """Every setting checked, the optimizer ones filled from the loss's defaults."""
-    values, problems = {}, []
-    for opt in SETTINGS:
-        try:
-            values[opt.name] = opt.check(getattr(config, opt.name), subject=spell(opt.name))
-        except NbdlError as error:
-            problems.append(str(error))
-    raise_all(problems, "GAN settings")
+    values = checked(config, SETTINGS, "GAN settings")
     loss = losses.get(values["loss"])
     values["loss"] = loss.name  # 'WGAN-GP' or 'wgan_gp' as the user wrote it -> 'wgan-gp'
-    for name, default in loss.defaults.items():
-        values[name] = default if values[name] is None else values[name]
-    return values
+    return filled(values, loss.defaults)
 
 
 def _network(value: Any, role: str) -> Network:
@@ -84,10 +74,11 @@ def _network(value: Any, role: str) -> Network:
     return as_spec(value)
 
 
-class GanRun:
+class GanRun(Looping):
     """A GAN being trained: ``generator``, ``discriminator``, ``history``, ``sample(n)``, ``fit()``."""
 
     def __init__(self, config: GanConfig):
+        super().__init__()
         self.config = config
         self.settings = settled(config)
         self.dataset = data = datasets.as_dataset(config.data, seed=self.settings["seed"], **config.data_options)
@@ -114,12 +105,6 @@ class GanRun:
         self.centres = centres(data.name) if self.width == 2 else None
         self.history: dict[str, list[float]] = {}
         self.step = 0
-        self.seconds = 0.0
-        self.status = "new"
-        self.stop_reason: str | None = None
-        self._stop = False
-        self._go = threading.Event()
-        self._go.set()
 
     # -- checks ----------------------------------------------------------------------------------
     def _d_shape(self, d_spec) -> tuple[int, ...]:
@@ -154,18 +139,6 @@ class GanRun:
         raise_all(problems, "GAN networks")
         return int(latent[0])
 
-    # -- control ---------------------------------------------------------------------------------
-    def stop(self, reason: str = "stopped") -> None:
-        """Stop after the current step (from any thread)."""
-        self._stop, self.stop_reason = True, reason
-        self._go.set()
-
-    def pause(self) -> None:
-        self._go.clear()
-
-    def resume(self) -> None:
-        self._go.set()
-
     # -- training --------------------------------------------------------------------------------
     def _score(self, flat: torch.Tensor) -> torch.Tensor:
         shape = self.discriminator.input_shape
@@ -198,41 +171,26 @@ class GanRun:
     def fit(self, steps: int | None = None, callbacks: Any = None) -> "GanRun":
         """Train ``steps`` more generator steps (default: the config's); Ctrl-C stops between steps."""
         steps = self.settings["steps"] if steps is None else INT_STEPS.check(steps, subject=spell("steps"))
-        listeners = sorted(as_callbacks(callbacks), key=lambda c: c.order)
-        self._stop, self.stop_reason, self.status = False, None, "training"
         d_losses, g_losses = [], []
-        for c in listeners:
-            c.on_fit_start(self)
-        started, before = time.perf_counter(), self.seconds
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # small networks: one thread is quicker than two (building.ONE_THREAD_WORK)
-        try:
-            with torch.enable_grad():
-                for _ in range(steps):
-                    self._go.wait()
-                    if self._stop:
-                        break
-                    d_losses += [self._critic_step() for _ in range(self.settings["critic_steps"])]
-                    g_losses.append(self._generator_step())
-                    self.step += 1
-                    if self.step % self.settings["every"] == 0:
-                        self._log(d_losses, g_losses, before + time.perf_counter() - started, listeners)
-                        d_losses, g_losses = [], []
-            self.status = "stopped" if self._stop else "finished"
-        except KeyboardInterrupt:
-            self.status, self.stop_reason = "interrupted", "interrupted (Ctrl-C)"
-        finally:
-            torch.set_num_threads(threads)
+
+        def step(listeners) -> None:
+            d_losses.extend(self._critic_step() for _ in range(self.settings["critic_steps"]))
+            g_losses.append(self._generator_step())
+            self.step += 1
+            if self.step % self.settings["every"] == 0:
+                self._log(d_losses, g_losses, listeners)
+                d_losses.clear()
+                g_losses.clear()
+
+        def end(listeners) -> None:
             if g_losses:  # the steps since the last row
-                self._log(d_losses, g_losses, before + time.perf_counter() - started, listeners)
-            self.seconds = before + time.perf_counter() - started
-            for c in listeners:
-                c.on_fit_end(self)
+                self._log(d_losses, g_losses, listeners)
+        self.loop(steps, step, callbacks, end=end)
         return self
 
-    def _log(self, d_losses, g_losses, seconds, listeners) -> None:
+    def _log(self, d_losses, g_losses, listeners) -> None:
         """One history row: the mean losses since the last, the coverage, the fit's wall time so far."""
-        self.seconds = seconds
+        self.seconds = seconds = self.elapsed()
         row = {"step": float(self.step), "d_loss": float(np.mean(d_losses)) if d_losses else float("nan"),
                "g_loss": float(np.mean(g_losses))}
         found = self.coverage()
@@ -295,9 +253,6 @@ def gan(generator: Any, discriminator: Any, data: Any = "ring", callbacks: Any =
     """Train a GAN: ``nbdl.gan("input 8\\ndense 128 relu\\ndense 2", "input 2\\ndense 128 relu\\ndense 1")``.
     Settings: loss, steps, every, lr_g, lr_d, betas, critic_steps, gp_weight, batch_size, seed;
     ``fit=False`` makes the run without training it."""
-    names = {o.name for o in SETTINGS}
-    unknown = sorted(set(settings) - names)
-    if unknown:
-        raise NbdlError(f"nbdl.gan takes no {', '.join(unknown)}; its settings: {', '.join(sorted(names))}")
+    refuse_unknown("nbdl.gan", settings, SETTINGS)
     run = GanRun(GanConfig(generator, discriminator, data, dict(data_options or {}), **settings))
     return run.fit(callbacks=callbacks) if fit else run

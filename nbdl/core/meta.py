@@ -10,17 +10,15 @@ the run logs a history row (``iteration``, ``loss``, ``seconds``) and calls its 
 from __future__ import annotations
 
 import copy
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from . import optimizers, randomness
-from .callbacks import as_callbacks
-from .errors import NbdlError, raise_all, spell
+from . import activations, optimizers, randomness
+from .errors import NbdlError, spell
+from .looping import Looping, checked, filled, refuse_unknown
 from .meta_methods import LOSSES, Batch, adapted, methods, parameters, task_loss
 from .meta_tasks import CLASSIFICATION, HELD_OUT_CLASSES, Family, Task, families
 from .network import Network, as_spec
@@ -66,19 +64,10 @@ _ITERATIONS = next(o for o in OPTIONS if o.name == "iterations")
 def settled(config: MetaConfig) -> dict[str, Any]:
     """Every setting checked (all problems in one error), the ones left at None filled from the
     method's and the family's defaults."""
-    values, problems = {}, []
-    for opt in SETTINGS:
-        try:
-            values[opt.name] = opt.check(getattr(config, opt.name), subject=spell(opt.name))
-        except NbdlError as error:
-            problems.append(str(error))
-    raise_all(problems, "meta-learning settings")
+    values = checked(config, SETTINGS, "meta-learning settings")
     method, family = methods.get(values["method"]), families.get(values["tasks"])
     values["method"], values["tasks"] = method.name, family.name
-    for source in (method.defaults, family.make(values["ways"]).defaults):
-        for name, default in source.items():
-            values[name] = default if values.get(name) is None else values[name]
-    return values
+    return filled(values, method.defaults, family.make(values["ways"]).defaults)
 
 
 def _spec(value: Any):
@@ -106,11 +95,38 @@ def _check_sizes(spec, family: Family) -> None:
                     f"and the last 'dense {want_out}'")
 
 
-class MetaRun:
+# Layers that torch.func cannot run per task: adapting to many tasks at once under vmap and grad
+# allows neither random draws nor in-place updates of a layer's running statistics.
+UNADAPTABLE = {"dropout": "draws random masks", "batchnorm": "updates running statistics",
+               "vae": "draws random samples"}
+
+
+def _check_layers(spec, model: Network, family: Family, settings: dict[str, Any]) -> None:
+    """Refuse what meta-learning cannot run, with the fix, before any torch error deep in training."""
+    for layer in spec.layers:
+        if layer.type in UNADAPTABLE:
+            where = f"line {layer.line}: " if layer.line else ""
+            raise NbdlError(f"{where}'{layer.to_text()}' {UNADAPTABLE[layer.type]}, which meta-learning cannot do: "
+                            "every method adapts copies of the weights to many tasks at once (torch.func); "
+                            f"remove the {layer.type} line")
+    last = spec.layers[-1]
+    head = getattr(last, "activation", None)
+    head = activations.registry.canonical(head) if isinstance(head, str) else None
+    if family.kind != CLASSIFICATION and head in activations.OUTPUT_ACTIVATIONS:
+        raise NbdlError(f"'{last.to_text()}': {family.name} tasks are regression and meta-learning uses the outputs "
+                        f"before an output {head}, so it would be ignored; make the last line "
+                        f"'dense {family.output_size}'")
+    if not any(True for _ in model.parameters()):
+        raise NbdlError(f"the network has no weights to learn; add a layer such as 'dense {family.output_size}'")
+    family.check(settings["shots"], settings["queries"])
+
+
+class MetaRun(Looping):
     """A meta-learning run: ``model``, ``history``, ``fit()``, ``new_task()``, ``adapt()``, ``predict()``,
     ``evaluate_tasks()``."""
 
     def __init__(self, config: MetaConfig):
+        super().__init__()
         self.config = config
         self.settings = settled(config)
         self.family: Family = families.get(self.settings["tasks"]).make(self.settings["ways"])
@@ -120,33 +136,16 @@ class MetaRun:
         seed = self.settings["seed"]
         with randomness.seeded(seed):
             self.model: Network = self.spec.build((self.family.input_size,))
+        _check_layers(self.spec, self.model, self.family, self.settings)
         self.optimizer = optimizers.make(self.method.optimizer, self.model.parameters(), lr=self.settings["lr"])
         self.random = np.random.default_rng(seed)            # meta-training tasks
         self.test_random = np.random.default_rng(seed + 1)   # new_task() without a seed
         self.history: dict[str, list[float]] = {}
         self.iteration = 0
-        self.seconds = 0.0
-        self.status = "new"
-        self.stop_reason: str | None = None
-        self._stop = False
-        self._go = threading.Event()
-        self._go.set()
 
     @property
     def regression(self) -> bool:
         return self.family.kind != CLASSIFICATION
-
-    # -- control ---------------------------------------------------------------------------------
-    def stop(self, reason: str = "stopped") -> None:
-        """Stop after the current iteration (from any thread)."""
-        self._stop, self.stop_reason = True, reason
-        self._go.set()
-
-    def pause(self) -> None:
-        self._go.clear()
-
-    def resume(self) -> None:
-        self._go.set()
 
     # -- training --------------------------------------------------------------------------------
     def _batch(self) -> Batch:
@@ -164,40 +163,24 @@ class MetaRun:
         """Train ``iterations`` more iterations (default: the config's); Ctrl-C stops between them."""
         iterations = self.settings["iterations"] if iterations is None else \
             _ITERATIONS.check(iterations, subject=spell("iterations"))
-        listeners = sorted(as_callbacks(callbacks), key=lambda c: c.order)
-        self._stop, self.stop_reason, self.status = False, None, "training"
         losses: list[float] = []
-        for c in listeners:
-            c.on_fit_start(self)
-        started, before = time.perf_counter(), self.seconds
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # small networks: one thread is quicker than two
-        try:
-            with torch.enable_grad():
-                for _ in range(iterations):
-                    self._go.wait()
-                    if self._stop:
-                        break
-                    losses.append(self._iterate())
-                    self.iteration += 1
-                    if self.iteration % self.settings["every"] == 0:
-                        self._log(losses, before + time.perf_counter() - started, listeners)
-                        losses = []
-            self.status = "stopped" if self._stop else "finished"
-        except KeyboardInterrupt:
-            self.status, self.stop_reason = "interrupted", "interrupted (Ctrl-C)"
-        finally:
-            torch.set_num_threads(threads)
+
+        def step(listeners) -> None:
+            losses.append(self._iterate())
+            self.iteration += 1
+            if self.iteration % self.settings["every"] == 0:
+                self._log(losses, listeners)
+                losses.clear()
+
+        def end(listeners) -> None:
             if losses:  # the iterations since the last row
-                self._log(losses, before + time.perf_counter() - started, listeners)
-            self.seconds = before + time.perf_counter() - started
-            for c in listeners:
-                c.on_fit_end(self)
+                self._log(losses, listeners)
+        self.loop(iterations, step, callbacks, end=end)
         return self
 
-    def _log(self, losses: list[float], seconds: float, listeners) -> None:
-        self.seconds = seconds
-        row = {"iteration": float(self.iteration), "loss": float(np.mean(losses)), "seconds": seconds}
+    def _log(self, losses: list[float], listeners) -> None:
+        self.seconds = self.elapsed()
+        row = {"iteration": float(self.iteration), "loss": float(np.mean(losses)), "seconds": self.seconds}
         for key, value in row.items():
             self.history.setdefault(key, []).append(value)
         for c in listeners:
@@ -208,7 +191,7 @@ class MetaRun:
         """A meta-test task (held-out classes for digits) with ``shots`` shots (default: the run's) and the
         family's evaluation query points; ``seed`` makes it reproducible."""
         shots = self.settings["shots"] if shots is None else _option("shots").check(shots, subject="shots")
-        random = self.test_random if seed is None else np.random.default_rng(seed)
+        random = self.test_random if seed is None else np.random.default_rng(_option("seed").check(seed, "seed"))
         return self.family.sample(random, shots, self.family.eval_queries, test=True)
 
     def _as_shots(self, task_or_shots: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -218,13 +201,18 @@ class MetaRun:
             task = self.new_task(shots=int(task_or_shots))
             return task.x_support, task.y_support
         if isinstance(task_or_shots, (tuple, list)) and len(task_or_shots) == 2:
-            x = torch.as_tensor(np.asarray(task_or_shots[0], np.float32)).reshape(-1, self.family.input_size)
-            y = np.asarray(task_or_shots[1])
-            y = torch.as_tensor(y.astype(np.int64)) if not self.regression else \
-                torch.as_tensor(y.astype(np.float32)).reshape(-1, 1)
-            if len(x) != len(y):
-                raise NbdlError(f"adapt got {len(x)} inputs but {len(y)} targets; give as many of each")
-            return x, y
+            x = self._points(task_or_shots[0], "adapt's x")
+            y = _numbers(task_or_shots[1], "adapt's y").reshape(-1)
+            if len(x) != len(y) or not len(x):
+                raise NbdlError(f"adapt got {len(x)} inputs but {len(y)} targets; give as many of each, at least one")
+            if self.regression:
+                return x, torch.from_numpy(y).reshape(-1, 1)
+            ways = self.family.output_size
+            if not np.all((y == np.round(y)) & (y >= 0) & (y < ways)):
+                bad = next(v for v in y.tolist() if not (v == round(v) and 0 <= v < ways))
+                raise NbdlError(f"adapt's y holds the label {bad:g}; the labels of a {ways}-way task are the whole "
+                                f"numbers 0 to {ways - 1}")
+            return x, torch.from_numpy(y.astype(np.int64))
         raise NbdlError(f"adapt takes a Task (run.new_task()), a number of shots, or (x, y) shots; got "
                         f"{type(task_or_shots).__name__}")
 
@@ -233,7 +221,7 @@ class MetaRun:
         the run's model is unchanged. ``task_or_shots``: a Task, a number of shots of a new task, or (x, y)."""
         steps = _option("steps").check(steps, subject="steps")
         x, y = self._as_shots(task_or_shots)
-        copied = copy.deepcopy(self.model if model is None else model)
+        copied = copy.deepcopy(self._model(model))
         sgd = torch.optim.SGD(copied.parameters(), lr=self.settings["inner_lr"])
         measure = LOSSES[self.family.loss]
         with torch.enable_grad():
@@ -246,10 +234,30 @@ class MetaRun:
     def predict(self, x: Any, model: Network | None = None) -> np.ndarray:
         """The model's (or ``model``'s) output at ``x``: regression values (n,), or class probabilities
         (n, ways); ``x`` in the tasks' units (digits: standardised pixels, as a Task holds them)."""
-        x = torch.as_tensor(np.asarray(x, np.float32)).reshape(-1, self.family.input_size)
+        x = self._points(x, "predict's x")
         with torch.no_grad():
-            logits = (self.model if model is None else model).logits(x)
+            logits = self._model(model).logits(x)
         return logits[:, 0].numpy() if self.regression else torch.softmax(logits, 1).numpy()
+
+    def _points(self, x: Any, what: str) -> torch.Tensor:
+        """``x`` as (points, inputs) float32; one number per point is enough for 1-input tasks."""
+        size = self.family.input_size
+        array = _numbers(x, what)
+        if array.ndim <= 1 and size == 1:
+            array = array.reshape(-1, 1)
+        elif array.ndim == 1 and array.size == size:
+            array = array.reshape(1, size)
+        if array.ndim != 2 or array.shape[1] != size:
+            raise NbdlError(f"{what} has shape {tuple(array.shape)}, but {self.family.name} tasks take {size} "
+                            f"number{'s' * (size > 1)} per point; give an array of shape (points, {size})")
+        return torch.from_numpy(array)
+
+    def _model(self, model: Any) -> Network:
+        if model is None:
+            return self.model
+        if not isinstance(model, Network):
+            raise NbdlError(f"model is a network such as run.adapt(task) returns; got {type(model).__name__}")
+        return model
 
     # -- evaluation ------------------------------------------------------------------------------
     def _scores(self, layers, params, tasks: Batch, steps: Sequence[int]) -> dict[int, float]:
@@ -278,10 +286,11 @@ class MetaRun:
         network trained the same way on the same shots, after each of ``steps`` and ``SCRATCH_STEPS``."""
         n = _option("n").check(n, subject="n")
         shots = _option("shots").check(shots, subject="shots")
-        steps = [_option("steps").check(s, subject="steps") for s in (steps if hasattr(steps, "__iter__") else [steps])]
+        many = hasattr(steps, "__iter__") and not isinstance(steps, str)
+        steps = [_option("steps").check(s, subject="steps") for s in (steps if many else [steps])]
         if not steps:
             raise NbdlError("steps is a list of step counts such as (0, 1, 10); got none")
-        random = np.random.default_rng(seed)
+        random = np.random.default_rng(_option("seed").check(seed, subject="seed"))
         tasks = Batch.of([self.family.sample(random, shots, self.family.eval_queries, test=True) for _ in range(n)])
         layers = self.model.layers
         threads = torch.get_num_threads()
@@ -311,7 +320,21 @@ class MetaRun:
 
 
 _CHECKS = {"n": Option("n", 100, kind=INT, low=1, high=100_000), "steps": Option("steps", 1, kind=INT, low=0, high=10_000),
-           "shots": next(o for o in OPTIONS if o.name == "shots")}
+           "shots": next(o for o in OPTIONS if o.name == "shots"), "seed": next(o for o in OPTIONS if o.name == "seed")}
+
+
+def _numbers(values: Any, what: str) -> np.ndarray:
+    """``values`` (numbers, a list, an array or a tensor) as finite float32, or an error naming them."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu()
+    try:
+        array = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise NbdlError(f"{what} must be numbers (a list, an array or a tensor); got {type(values).__name__} "
+                        f"{str(values)[:40]!r}") from None
+    if not np.isfinite(array).all():
+        raise NbdlError(f"{what} holds NaN or infinite values; give finite numbers")
+    return array
 
 
 def _option(name: str) -> Option:
@@ -323,9 +346,6 @@ def meta(network: Any, tasks: str = "sinusoid", method: str = "maml", callbacks:
     """Meta-train a network: ``nbdl.meta("input 1\\ndense 40 relu\\ndense 40 relu\\ndense 1", method="maml")``.
     Settings: shots, ways, queries, inner_steps, inner_lr, first_order, iterations, meta_batch, lr, every,
     seed; ``fit=False`` makes the run without training it."""
-    names = {o.name for o in SETTINGS}
-    unknown = sorted(set(settings) - names)
-    if unknown:
-        raise NbdlError(f"nbdl.meta takes no {', '.join(unknown)}; its settings: {', '.join(sorted(names))}")
+    refuse_unknown("nbdl.meta", settings, SETTINGS)
     run = MetaRun(MetaConfig(network, tasks, method, **settings))
     return run.fit(callbacks=callbacks) if fit else run

@@ -10,17 +10,15 @@ while the next fit goes on from the last weights. Stop, pause and resume work fr
 Ctrl-C stops between two steps. An episode cut short by a stop is not counted."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from . import checkpoint, randomness, rl_store
-from .callbacks import as_callbacks
-from .control import Control, stop_on_interrupt
-from .errors import NbdlError, raise_all, spell
+from . import activations, checkpoint, randomness, rl_store
+from .errors import NbdlError, spell
+from .looping import Looping, checked, filled, refuse_unknown
 from .network import Network, NetworkSpec, as_spec
 from .options import BOOL, CHOICE, FLOAT, INT, OBJECT, TEXT, declared, option
 from .rl_agents import algorithms
@@ -65,29 +63,22 @@ class RlConfig:
     seed: int = option(0, "the seed of the weights, the exploration and the environments", kind=INT, low=0,
                        high=2**32 - 1)
     checkpoint: str | None = option(None, "a folder to save the run in, every checkpoint_every episodes and at the "
-                                    "end", kind=TEXT, optional=True)
+                                    "end", kind=TEXT, optional=True, metavar="DIR")
     checkpoint_every: int = option(10, "episodes between two checkpoints", kind=INT, low=1)
 
 
 OPTIONS = declared(RlConfig)
 SETTINGS = tuple(o for o in OPTIONS if o.kind != OBJECT)  # what a flag or keyword sets
 EPISODES = next(o for o in OPTIONS if o.name == "episodes")
+SEED = next(o for o in OPTIONS if o.name == "seed")
 
 
 def settled(config: RlConfig) -> dict[str, Any]:
     """Every setting checked (all problems in one error), episodes and lr filled from the algorithm's."""
-    values, problems = {}, []
-    for opt in SETTINGS:
-        try:
-            values[opt.name] = opt.check(getattr(config, opt.name), subject=spell(opt.name))
-        except NbdlError as error:
-            problems.append(str(error))
-    raise_all(problems, "RL settings")
+    values = checked(config, SETTINGS, "RL settings")
     algorithm = algorithms.get(values["algo"])
     values["algo"] = algorithm.name
-    for name, default in algorithm.defaults.items():
-        values[name] = default if values[name] is None else values[name]
-    return values
+    return filled(values, algorithm.defaults)
 
 
 def environment_seed(seed: int, stream: int, index: int) -> int:
@@ -97,20 +88,25 @@ def environment_seed(seed: int, stream: int, index: int) -> int:
 
 def check_network(spec, env: Environment) -> None:
     """One error naming the network's sizes and the environment's when they do not fit."""
-    own = spec.input_shape
-    inputs = "x".join(map(str, own)) if own is not None else str(env.observation_size)
-    outputs = "x".join(map(str, spec.shapes(own or (env.observation_size,))[-1])) \
-        if own is None or tuple(own) == (env.observation_size,) else "?"
-    if own is not None and tuple(own) != (env.observation_size,) or outputs != str(env.n_actions):
+    shape = tuple(spec.input_shape or (env.observation_size,))
+    inputs, outputs = "x".join(map(str, shape)), "x".join(map(str, spec.shapes(shape)[-1]))  # a bad layer raises
+    if shape != (env.observation_size,) or outputs != str(env.n_actions):
         raise NbdlError(f"the network takes {inputs} inputs and gives {outputs} outputs, but {env.name} observes "
                         f"{env.observation_size} numbers and has {env.n_actions} actions; make the first line "
                         f"'input {env.observation_size}' and the last 'dense {env.n_actions}'")
+    last = getattr(spec.layers[-1], "activation", "linear")  # a softmax is taken off (the scores are its logits)
+    if activations.registry.canonical(last) not in ("linear", "softmax"):
+        raise NbdlError(f"the last layer ends in {last}, which bounds the action scores; end with a plain "
+                        f"'dense {env.n_actions}' (Q values and a policy's scores are unbounded numbers)")
 
 
-class RlRun:
+class RlRun(Looping):
     """An agent being trained: ``model``, ``env``, ``history``, ``fit()``, ``play()``, ``save()``."""
 
+    FINISHED = ("solved",)
+
     def __init__(self, config: RlConfig):
+        super().__init__()
         self.config = config
         self.settings = s = settled(config)
         network = config.network.spec if isinstance(config.network, Network) else config.network
@@ -129,70 +125,38 @@ class RlRun:
         with randomness.seeded(s["seed"] + 1):
             self.agent = self.algorithm.make(self.model, s, self.rng)
         self.history: dict[str, list[float]] = {key: [] for key in KEYS}
-        self.episode, self.seconds = 0, 0.0
+        self.episode = 0
         self.best_greedy: float | None = None
         self.best_episode: int | None = None
         self.best_weights: dict[str, torch.Tensor] | None = None
         self.last_weights: dict[str, torch.Tensor] | None = None  # where training goes on from
-        self.status, self.stop_reason = "new", None
-        self.control = Control()
         self._render_env: Environment | None = None
 
     @property
     def epoch(self) -> int:  # the checkpoint callback counts epochs
         return self.episode
 
-    # -- control ---------------------------------------------------------------------------------
-    def stop(self, reason: str = "stopped on request") -> None:
-        """Stop after the current step (from any thread)."""
-        self.control.stop(reason)
-
-    def pause(self) -> None:
-        self.control.pause()
-
-    def resume(self) -> None:
-        self.control.resume()
-
     # -- training --------------------------------------------------------------------------------
     def fit(self, episodes: int | None = None, callbacks: Any = None) -> "RlRun":
         """Train ``episodes`` more episodes (default: the settings'); Ctrl-C stops between steps."""
         n = self.settings["episodes"] if episodes is None else EPISODES.check(episodes, subject=spell("episodes"))
-        listeners = as_callbacks(callbacks)
-        if self.settings["checkpoint"]:
-            listeners.append(checkpoint.Checkpoint(self.settings["checkpoint"], self.settings["checkpoint_every"]))
-        listeners.sort(key=lambda c: c.order)
+        saving = [checkpoint.Checkpoint(self.settings["checkpoint"], self.settings["checkpoint_every"])] \
+            if self.settings["checkpoint"] else []
         if self.last_weights is not None:
             self.model.load_state_dict(self.last_weights)
-        self.control.reset()
-        self.status, self.stop_reason = "training", None
-        for c in listeners:
-            c.on_fit_start(self)
-        started, before = time.perf_counter(), self.seconds
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # small networks: one thread is quicker than two
-        try:
-            with stop_on_interrupt(self.control), torch.enable_grad():
-                for _ in range(n):
-                    row = self._episode()
-                    if row is None:
-                        break
-                    self._log(row, before + time.perf_counter() - started, listeners)
-                    if self.control.stop_requested:
-                        break
-            reason = self.control.reason
-            self.status = "interrupted" if reason == "interrupted" else "stopped" if reason not in (None, "solved") \
-                else "finished"
-            self.stop_reason = self.stop_reason or reason
-        except KeyboardInterrupt:
-            self.status, self.stop_reason = "interrupted", "interrupted"
-        finally:
-            torch.set_num_threads(threads)
+
+        def step(listeners) -> bool:
+            row = self._episode()
+            if row is None:  # a stop came during the episode
+                return False
+            self._log(row, listeners)
+            return True
+
+        def end(listeners) -> None:
             self.last_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             if self.best_weights is not None:
                 self.model.load_state_dict(self.best_weights)
-            self.seconds = before + time.perf_counter() - started
-            for c in listeners:
-                c.on_fit_end(self)
+        self.loop(n, step, callbacks, own=saving, end=end)
         return self
 
     def _episode(self) -> dict[str, float] | None:
@@ -237,8 +201,8 @@ class RlRun:
             self.stop_reason = f"solved: greedy mean {mean:g} >= {self.solved:g} after {self.episode} episodes"
         return mean
 
-    def _log(self, row: dict[str, float], seconds: float, listeners) -> None:
-        self.seconds = row["seconds"] = seconds
+    def _log(self, row: dict[str, float], listeners) -> None:
+        self.seconds = row["seconds"] = self.elapsed()
         for key in KEYS:
             self.history[key].append(float(row[key]))
         for c in listeners:
@@ -249,7 +213,7 @@ class RlRun:
         """The greedy policy's return in each of ``episodes`` new episodes (argmax of the network)."""
         episodes = EPISODES.check(episodes, subject="episodes")
         env, limit, greedy = self.evaluation_env, self.settings["max_steps"], self.agent.greedy
-        base = self.settings["seed"] if seed is None else int(seed)
+        base = self.settings["seed"] if seed is None else SEED.check(seed, subject="seed")
         returns = []
         with torch.no_grad():
             for i in range(episodes):
@@ -268,6 +232,7 @@ class RlRun:
 
     def frames(self, episodes: int = 1, limit: int = 300) -> list[np.ndarray]:
         """The pictures of ``episodes`` greedy episodes, at most ``limit`` in all (for an animation)."""
+        episodes, limit = EPISODES.check(episodes, subject="episodes"), EPISODES.check(limit, subject="limit")
         if self._render_env is None:
             self._render_env = make_env(self.config.env, render=True) if isinstance(self.config.env, str) \
                 else self.env
@@ -286,11 +251,19 @@ class RlRun:
 
     def q_values(self, observations: np.ndarray) -> np.ndarray:
         """(n, actions): the Q values (dqn) or the policy's probabilities (reinforce)."""
-        return self.agent.q_values(np.asarray(observations, np.float32).reshape(-1, self.env.observation_size))
+        return self.agent.q_values(self.rows(observations))
 
     def state_values(self, observations: np.ndarray) -> np.ndarray:
         """(n,): the largest Q value (dqn) or the learned baseline's value (reinforce)."""
-        return self.agent.state_values(np.asarray(observations, np.float32).reshape(-1, self.env.observation_size))
+        return self.agent.state_values(self.rows(observations))
+
+    def rows(self, observations: Any) -> np.ndarray:
+        """(n, observation_size) float32 from one observation or many; one error for another size."""
+        size, rows = self.env.observation_size, np.asarray(observations, np.float32)
+        if rows.size == 0 or rows.shape[-1] != size:
+            raise NbdlError(f"observations of shape {rows.shape} are not rows of {size} numbers, what {self.env.name} "
+                            "observes")
+        return rows.reshape(-1, size)
 
     def save(self, path) -> None:
         """Save the run (weights, agent, history, generator) to a checkpoint file."""
@@ -319,10 +292,7 @@ def rl(network: Any, env: Any = "CartPole-v1", algo: str = "dqn", episodes: int 
     """Train an agent: ``nbdl.rl("input 4\\ndense 64 relu\\ndense 64 relu\\ndense 2", env="CartPole-v1")``.
     Settings: see ``RlConfig`` (lr, gamma, batch_size, buffer, target_every, epsilon_*, eval_every, seed, ...);
     ``fit=False`` makes the run without training it."""
-    names = {o.name for o in SETTINGS}
-    unknown = sorted(set(settings) - names)
-    if unknown:
-        raise NbdlError(f"nbdl.rl takes no {', '.join(unknown)}; its settings: {', '.join(sorted(names))}")
+    refuse_unknown("nbdl.rl", settings, SETTINGS)
     run = RlRun(RlConfig(network, env, algo, episodes, **settings))
     return run.fit(callbacks=callbacks) if fit else run
 

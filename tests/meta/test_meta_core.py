@@ -1,5 +1,6 @@
 """The meta-learning core: task families, MAML's gradient against an unrolled autograd graph, settings."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -217,15 +218,27 @@ def test_a_fit_stops_from_a_thread_and_on_ctrl_c():
 
 
 def test_pause_holds_the_loop_until_resume():
-    run = meta(SMALL, iterations=30, every=10, fit=False)
-    run.pause()
+    run = meta(SMALL, iterations=100_000, every=10, fit=False)
     worker = threading.Thread(target=run.fit)
     worker.start()
-    worker.join(0.3)
-    assert worker.is_alive() and run.iteration == 0
-    run.resume()
-    worker.join(20)
-    assert run.status == "finished" and run.iteration == 30
+    try:
+        deadline = time.time() + 10
+        while run.iteration < 3 and time.time() < deadline:
+            time.sleep(0.01)
+        run.pause()  # as a supervised run's: a pause holds a fit under way (a new fit starts unpaused)
+        time.sleep(0.05)  # the current iteration ends
+        paused_at = run.iteration
+        time.sleep(0.3)
+        assert worker.is_alive() and run.iteration == paused_at and run.status == "training"
+        run.resume()
+        deadline = time.time() + 10
+        while run.iteration < paused_at + 3 and time.time() < deadline:
+            time.sleep(0.01)
+        assert run.iteration >= paused_at + 3
+    finally:
+        run.stop()
+        worker.join(20)
+    assert run.status == "stopped" and run.history["iteration"][-1] == run.iteration
 
 
 def test_task_curve_is_only_for_regression():
