@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import NbdlError
+from .options import FLOAT, INT, Option
 from .rl_env import Environment
 
 LAYOUT = ("S...#",
@@ -30,9 +31,18 @@ COLORS = {"free": (246, 246, 246), "start": (214, 228, 245), "wall": (60, 60, 60
 AGENT = (31, 119, 180)
 LINES = (200, 200, 200)
 
+OPTIONS = (Option("step_cost", 0.04, "the cost of a move", kind=FLOAT, low=-1e6, high=1e6),
+           Option("goal", 1.0, "the reward in the goal", kind=FLOAT, low=-1e6, high=1e6),
+           Option("pit", 1.0, "the cost of a pit", kind=FLOAT, low=-1e6, high=1e6),
+           Option("slip", 0.0, "the chance of a random move", kind=FLOAT, low=0, high=1, high_open=True),
+           Option("max_steps", 100, "moves before an episode is cut short", kind=INT, low=1),
+           Option("cell", 40, "pixels a cell is drawn in", kind=INT, low=4, high=400))
+
 
 def read_layout(layout) -> tuple[str, ...]:
     """The rows of a layout given as text (rows on lines) or a list of rows; one error for a bad one."""
+    if not isinstance(layout, (str, list, tuple)) or not all(isinstance(row, str) for row in layout):
+        raise NbdlError(f"a grid world layout is text, one row a line, such as 'S..\\n.#G', got {layout!r:.60}")
     rows = tuple(line.strip() for line in (layout.strip().splitlines() if isinstance(layout, str) else layout))
     rows = tuple(row for row in rows if row)
     problems = []
@@ -63,10 +73,14 @@ class GridWorld(Environment):
 
     def __init__(self, layout=LAYOUT, step_cost: float = 0.04, goal: float = 1.0, pit: float = 1.0,
                  slip: float = 0.0, max_steps: int = 100, cell: int = 40):
-        if not 0 <= slip < 1:
-            raise NbdlError(f"slip must be a probability in [0, 1), got {slip!r}")
-        if int(max_steps) < 1:
-            raise NbdlError(f"max_steps must be a whole number >= 1, got {max_steps!r}")
+        problems = []
+        for opt, value in zip(OPTIONS, (step_cost, goal, pit, slip, max_steps, cell)):
+            try:
+                opt.check(value)
+            except NbdlError as error:
+                problems.append(str(error))
+        if problems:
+            raise NbdlError("bad grid world: " + "; ".join(problems))
         self.layout = read_layout(layout)
         self.rows, self.cols = len(self.layout), len(self.layout[0])
         self.observation_size = self.rows * self.cols

@@ -5,8 +5,8 @@ what happened and reports its figures, so the training loop in ``rl.py`` has no 
 ``target_every`` environment steps, Double DQN targets, the Huber loss, Adam with gradient-norm
 clipping, and an epsilon schedule falling linearly over ``epsilon_steps`` environment steps.
 ``reinforce``: the policy gradient with Monte-Carlo returns and a learned value baseline (a network
-with the policy's hidden layers and one output), advantages normalised per episode, and an optional
-entropy bonus. All randomness comes from one numpy generator per run, saved with the run."""
+with the policy's hidden layers and one output) subtracted from the returns, and an optional entropy
+bonus. All randomness comes from one numpy generator per run, saved with the run."""
 from __future__ import annotations
 
 import copy
@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from . import optimizers
+from .errors import NbdlError
 from .network import Network, NetworkSpec
 from .registry import Registry
 
@@ -27,6 +28,17 @@ NAN = float("nan")
 def epsilon_at(steps: int, start: float, end: float, over: int) -> float:
     """The exploration rate after ``steps`` environment steps: linear from ``start`` to ``end``."""
     return end + (start - end) * max(0.0, 1.0 - steps / over)
+
+
+def finite(reward: Any) -> float:
+    """A reward as a float; one error for one that is not a finite number."""
+    try:
+        value = float(reward)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value):
+        raise NbdlError(f"the environment gave a reward of {reward!r}; rewards must be finite numbers")
+    return value
 
 
 def _floats(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -53,8 +65,13 @@ class ReplayBuffer:
 
     def __init__(self, capacity: int, observation_size: int, batch_size: int):
         self.capacity, self.size, self.position = capacity, 0, 0
-        self.observations = np.zeros((capacity, observation_size), np.float32)
-        self.next_observations = np.zeros((capacity, observation_size), np.float32)
+        try:
+            self.observations = np.zeros((capacity, observation_size), np.float32)
+            self.next_observations = np.zeros((capacity, observation_size), np.float32)
+        except MemoryError:
+            raise NbdlError(f"a replay buffer of {capacity} transitions needs "
+                            f"{capacity * (2 * observation_size + 4) * 4 / 2**30:.3g} GiB, more than this machine "
+                            "gives; make buffer smaller (default 50000)") from None
         self.actions = np.zeros(capacity, np.int64)
         self.rewards = np.zeros(capacity, np.float32)
         self.ends = np.zeros(capacity, np.float32)  # 1 where the episode terminated (no value after it)
@@ -107,13 +124,29 @@ class Agent:
         self.model, self.settings, self.rng = model, settings, rng
         self.steps = 0  # environment steps taken while training
 
+    def observed(self, observation: Any) -> np.ndarray:
+        """An environment's observation as the network takes it (flat float32); one error for a wrong
+        size or a value that is not a finite number."""
+        size = self.model.input_shape[0]
+        try:
+            seen = np.asarray(observation, dtype=np.float32).reshape(-1)
+        except (TypeError, ValueError):
+            raise NbdlError(f"the environment gave an observation that is not numbers: {observation!r:.80}") from None
+        if seen.size != size:
+            raise NbdlError(f"the environment gave an observation of shape {np.shape(observation)} ({seen.size} "
+                            f"numbers) but the network takes {size}; its observation_size must match what "
+                            "reset() and step() give")
+        if not np.isfinite(seen).all():
+            raise NbdlError(f"the environment gave an observation with NaN or infinite values: {seen[:8]}")
+        return seen
+
     def scores(self, observations: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             return self.model.logits(torch.as_tensor(np.asarray(observations, np.float32))).numpy()
 
     def greedy(self, observation: np.ndarray) -> int:
         with torch.no_grad():
-            return int(self.model.logits(torch.from_numpy(np.asarray(observation, np.float32))).argmax())
+            return int(self.model.logits(torch.from_numpy(self.observed(observation))).argmax())
 
     def epsilon(self) -> float:
         return NAN
@@ -131,6 +164,9 @@ class DQN(Agent):
     def __init__(self, model: Network, settings: dict[str, Any], rng: np.random.Generator):
         super().__init__(model, settings, rng)
         s = settings
+        if s["learn_start"] > s["buffer"]:
+            raise NbdlError(f"learn_start {s['learn_start']} is more than the {s['buffer']} transitions the buffer "
+                            "holds, so the agent would never learn; make learn_start at most buffer")
         self.target = copy.deepcopy(model).requires_grad_(False)
         self.optimizer = optimizers.make("adam", model.parameters(), lr=s["lr"])
         self.buffer = ReplayBuffer(s["buffer"], model.input_shape[0], s["batch_size"])
@@ -148,7 +184,8 @@ class DQN(Agent):
 
     def observe(self, observation, action, reward, next_observation, terminated) -> float | None:
         s = self.settings
-        self.buffer.add(observation, action, reward, next_observation, terminated)
+        self.buffer.add(self.observed(observation), action, finite(reward), self.observed(next_observation),
+                        terminated)
         self.steps += 1
         loss = None
         if self.buffer.size >= s["learn_start"] and self.steps % s["train_every"] == 0:
@@ -202,7 +239,7 @@ def value_spec(policy: NetworkSpec) -> NetworkSpec:
 
 
 class Reinforce(Agent):
-    """REINFORCE (Williams 1992) with a learned value baseline and normalised advantages."""
+    """REINFORCE (Williams 1992) with a learned value baseline."""
 
     def __init__(self, model: Network, settings: dict[str, Any], rng: np.random.Generator):
         super().__init__(model, settings, rng)
@@ -215,14 +252,14 @@ class Reinforce(Agent):
             return torch.softmax(self.model.logits(torch.as_tensor(np.asarray(observations, np.float32))), -1).numpy()
 
     def act(self, observation: np.ndarray) -> int:
-        p = self.probabilities(observation).astype(np.float64)
+        p = self.probabilities(self.observed(observation)).astype(np.float64)
         return min(int(np.searchsorted(np.cumsum(p), self.rng.random() * p.sum(), side="right")), len(p) - 1)
 
     def drop_episode(self) -> None:
         self.episode = []
 
     def observe(self, observation, action, reward, next_observation, terminated) -> None:
-        self.episode.append((observation, action, reward))
+        self.episode.append((self.observed(observation), action, finite(reward)))
         self.steps += 1
 
     def end_episode(self) -> float | None:
@@ -240,9 +277,9 @@ class Reinforce(Agent):
             returns[t] = running
         returns_t = torch.from_numpy(returns.astype(np.float32))
         values = self.value.logits(observations)[:, 0]
+        # the learned baseline centres the returns; centring on the episode's own mean as well would
+        # reward half the moves of every episode, so an agent bumping a wall all episode never learns out of it
         advantage = returns_t - values.detach()
-        if len(advantage) > 1:
-            advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
         logp = torch.log_softmax(self.model.logits(observations), -1)
         chosen = logp.gather(1, actions[:, None])[:, 0]
         entropy = -(logp.exp() * logp).sum(1).mean()
