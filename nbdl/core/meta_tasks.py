@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from .errors import NbdlError
 from .registry import Registry
 
 REGRESSION, CLASSIFICATION = "regression", "classification"
@@ -63,6 +64,9 @@ class Family:
 
     def sample(self, random: np.random.Generator, shots: int, queries: int, test: bool = False) -> Task:
         raise NotImplementedError
+
+    def check(self, shots: int, queries: int) -> None:
+        """An NbdlError if a task cannot have ``shots`` + ``queries`` points (per class)."""
 
 
 class Sinusoid(Family):
@@ -116,6 +120,7 @@ class Digits(Family):
         deviation[deviation < 1e-6] = 1.0  # corner pixels that are always blank
         self.mean, self.deviation = mean, deviation
         self.images = {c: ((x - mean) / deviation).astype(np.float32) for c, x in by_class.items()}
+        self.smallest = min(len(x) for x in by_class.values())  # images of the smallest class
 
     @property
     def output_size(self) -> int:
@@ -125,7 +130,14 @@ class Digits(Family):
     def class_name(key: tuple[int, int]) -> str:
         return f"{key[0]} turned {90 * key[1]}"
 
+    def check(self, shots: int, queries: int) -> None:
+        if shots + queries > self.smallest:
+            raise NbdlError(f"a digits task draws shots + queries = {shots} + {queries} = {shots + queries} images of "
+                            f"each class, but the smallest class has {self.smallest}; lower shots or queries so "
+                            f"that they add up to at most {self.smallest}")
+
     def sample(self, random: np.random.Generator, shots: int, queries: int, test: bool = False) -> Task:
+        self.check(shots, queries)
         pool = self.test_classes if test else self.train_classes
         chosen = [pool[i] for i in random.choice(len(pool), self.ways, replace=False)]
         support, query = [], []
