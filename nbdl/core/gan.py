@@ -177,6 +177,7 @@ class GanRun(Looping):
             d_losses.extend(self._critic_step() for _ in range(self.settings["critic_steps"]))
             g_losses.append(self._generator_step())
             self.step += 1
+            self.diverged(g_losses[-1] + d_losses[-1], "a loss", "try a lower lr_g or lr_d")
             if self.step % self.settings["every"] == 0:
                 self._log(d_losses, g_losses, listeners)
                 d_losses.clear()

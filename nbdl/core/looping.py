@@ -9,6 +9,7 @@ is quicker than two, see ``building``); the fit's wall time added to ``seconds``
 "finished", "stopped" or "interrupted", and ``stop_reason`` says why it ended early."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Callable, Iterable, Mapping
 
@@ -70,6 +71,14 @@ class Looping:
 
     def resume(self) -> None:
         self.control.resume()
+
+    def diverged(self, value: float, what: str, fix: str) -> bool:
+        """Stop (status "stopped", the reason saying so) when ``value`` is NaN or infinite: training
+        on from there changes nothing but the weights into NaN."""
+        if math.isfinite(value):
+            return False
+        self.control.stop(f"diverged: {what} became {value:g}; {fix}")
+        return True
 
     def elapsed(self) -> float:
         """The run's training seconds, this fit's so far included."""

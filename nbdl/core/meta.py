@@ -59,6 +59,7 @@ class MetaConfig:
 OPTIONS = declared(MetaConfig)
 SETTINGS = tuple(o for o in OPTIONS if o.kind != OBJECT)  # what a flag or keyword sets
 _ITERATIONS = next(o for o in OPTIONS if o.name == "iterations")
+_INNER_LR = next(o for o in OPTIONS if o.name == "inner_lr")
 
 
 def settled(config: MetaConfig) -> dict[str, Any]:
@@ -168,6 +169,7 @@ class MetaRun(Looping):
         def step(listeners) -> None:
             losses.append(self._iterate())
             self.iteration += 1
+            self.diverged(losses[-1], "the meta-training loss", "try a lower lr or inner_lr")
             if self.iteration % self.settings["every"] == 0:
                 self._log(losses, listeners)
                 losses.clear()
@@ -216,13 +218,15 @@ class MetaRun(Looping):
         raise NbdlError(f"adapt takes a Task (run.new_task()), a number of shots, or (x, y) shots; got "
                         f"{type(task_or_shots).__name__}")
 
-    def adapt(self, task_or_shots: Any, steps: int = 1, model: Network | None = None) -> Network:
-        """A copy of the model (or ``model``) after ``steps`` plain SGD steps of ``inner_lr`` on the shots;
-        the run's model is unchanged. ``task_or_shots``: a Task, a number of shots of a new task, or (x, y)."""
+    def adapt(self, task_or_shots: Any, steps: int = 1, model: Network | None = None,
+              inner_lr: float | None = None) -> Network:
+        """A copy of the model (or ``model``) after ``steps`` plain SGD steps of ``inner_lr`` (default: the
+        run's) on the shots; the run's model is unchanged. ``task_or_shots``: a Task, a number of shots of a
+        new task, or (x, y)."""
         steps = _option("steps").check(steps, subject="steps")
         x, y = self._as_shots(task_or_shots)
         copied = copy.deepcopy(self._model(model))
-        sgd = torch.optim.SGD(copied.parameters(), lr=self.settings["inner_lr"])
+        sgd = torch.optim.SGD(copied.parameters(), lr=self._inner_lr(inner_lr))
         measure = LOSSES[self.family.loss]
         with torch.enable_grad():
             for _ in range(steps):
@@ -260,10 +264,13 @@ class MetaRun(Looping):
         return model
 
     # -- evaluation ------------------------------------------------------------------------------
-    def _scores(self, layers, params, tasks: Batch, steps: Sequence[int]) -> dict[int, float]:
+    def _inner_lr(self, given: float | None) -> float:
+        return self.settings["inner_lr"] if given is None else _INNER_LR.check(given, subject="inner_lr")
+
+    def _scores(self, layers, params, tasks: Batch, steps: Sequence[int], lr: float) -> dict[int, float]:
         """Mean query MSE (regression) or accuracy after each count of SGD steps, all tasks at once."""
         f = task_loss(layers, self.family.loss)
-        lr, done = self.settings["inner_lr"], 0
+        done = 0
         scores = {}
 
         def score(p, xq, yq):
@@ -280,10 +287,12 @@ class MetaRun(Looping):
         return scores
 
     def evaluate_tasks(self, n: int = 100, shots: int = 10, steps: Sequence[int] = (0, 1, 10),
-                       seed: int = 0) -> dict:
+                       seed: int = 0, inner_lr: float | None = None) -> dict:
         """The mean over ``n`` new tasks' query points of the MSE (regression) or accuracy (digits) after
-        each number of ``steps`` on ``shots`` shots. Digits also give ``"scratch"``: a freshly initialised
-        network trained the same way on the same shots, after each of ``steps`` and ``SCRATCH_STEPS``."""
+        each number of ``steps`` of SGD of ``inner_lr`` (default: the run's) on ``shots`` shots. Digits also
+        give ``"scratch"``: a freshly initialised network trained the same way on the same shots, after
+        each of ``steps`` and ``SCRATCH_STEPS``."""
+        lr = self._inner_lr(inner_lr)
         n = _option("n").check(n, subject="n")
         shots = _option("shots").check(shots, subject="shots")
         many = hasattr(steps, "__iter__") and not isinstance(steps, str)
@@ -297,12 +306,12 @@ class MetaRun(Looping):
         torch.set_num_threads(1)
         try:
             result: dict[Any, Any] = dict(self._scores(layers, {k: v.detach() for k, v in parameters(layers).items()},
-                                                       tasks, steps))
+                                                       tasks, steps, lr))
             if not self.regression:
                 with randomness.seeded(seed + 12345):
                     fresh = self.spec.build((self.family.input_size,))
                 result["scratch"] = self._scores(fresh.layers, {k: v.detach() for k, v in parameters(fresh.layers).items()},
-                                                 tasks, [*steps, SCRATCH_STEPS])
+                                                 tasks, [*steps, SCRATCH_STEPS], lr)
         finally:
             torch.set_num_threads(threads)
         return {k: result[k] for k in [*dict.fromkeys(steps), *(["scratch"] if "scratch" in result else [])]}

@@ -10,6 +10,7 @@ while the next fit goes on from the last weights. Stop, pause and resume work fr
 Ctrl-C stops between two steps. An episode cut short by a stop is not counted."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,6 +186,8 @@ class RlRun(Looping):
         row = {"episode": float(self.episode), "return": total, "average": float(np.mean(returns)),
                "epsilon": agent.epsilon(), "loss": float(np.mean(losses)) if losses else float("nan"),
                "steps": float(agent.steps), "greedy": float("nan")}
+        if losses and self.diverged(row["loss"], "the loss", "try a lower lr"):
+            return row  # no greedy evaluation of NaN weights; the best ones so far are kept
         if self.episode % self.settings["eval_every"] == 0:
             row["greedy"] = self._evaluate()
         return row
@@ -215,7 +218,7 @@ class RlRun(Looping):
         env, limit, greedy = self.evaluation_env, self.settings["max_steps"], self.agent.greedy
         base = self.settings["seed"] if seed is None else SEED.check(seed, subject="seed")
         returns = []
-        with torch.no_grad():
+        with self._greedy():
             for i in range(episodes):
                 observation, total = env.reset(seed=environment_seed(base, stream, i)), 0.0
                 for _ in range(limit):
@@ -225,6 +228,17 @@ class RlRun(Looping):
                         break
                 returns.append(total)
         return returns
+
+    @contextlib.contextmanager
+    def _greedy(self):
+        """The network as the greedy policy: evaluation mode (no dropout draws), no gradients."""
+        training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            self.model.train(training)
 
     def frame(self) -> np.ndarray | None:
         """A picture (H, W, 3) of the training environment now, or None where it cannot draw."""
@@ -237,16 +251,17 @@ class RlRun(Looping):
             self._render_env = make_env(self.config.env, render=True) if isinstance(self.config.env, str) \
                 else self.env
         env, pictures = self._render_env, []
-        for i in range(episodes):
-            observation = env.reset(seed=environment_seed(self.settings["seed"], PLAY, i))
-            done = False
-            while not done and len(pictures) < limit:
-                picture = env.render()
-                if picture is None:
-                    return pictures
-                pictures.append(picture)
-                observation, _, terminated, truncated = env.step(self.agent.greedy(observation))
-                done = terminated or truncated
+        with self._greedy():
+            for i in range(episodes):
+                observation = env.reset(seed=environment_seed(self.settings["seed"], PLAY, i))
+                done = False
+                while not done and len(pictures) < limit:
+                    picture = env.render()
+                    if picture is None:
+                        return pictures
+                    pictures.append(picture)
+                    observation, _, terminated, truncated = env.step(self.agent.greedy(observation))
+                    done = terminated or truncated
         return pictures
 
     def q_values(self, observations: np.ndarray) -> np.ndarray:

@@ -131,3 +131,10 @@ def test_eight_latent_dimensions_collapse_and_two_cure_it():
     # covered 8 (seeds 0, 2, 3). Latent 8 stays collapsed up to 4000 steps for seeds 0-2.
     assert _modes(latent=8, steps=1500, seed=2) <= 3
     assert _modes(latent=2, steps=1500, seed=2) >= 7
+
+
+def test_a_diverging_gan_stops_and_names_the_learning_rates():
+    run = gan("input 2\ndense 64 relu\ndense 2", "input 2\ndense 64 relu\ndense 1", steps=300, lr_g=1e8, lr_d=1e8,
+              every=50)
+    assert run.status == "stopped" and run.step < 300 and run.history["step"][-1] == run.step
+    assert run.stop_reason.startswith("diverged: a loss became") and "lr_g or lr_d" in run.stop_reason

@@ -245,3 +245,24 @@ def test_task_curve_is_only_for_regression():
     task = Task(*(torch.zeros(1, 1) for _ in range(4)), family="digits")
     with pytest.raises(AttributeError, match="classification"):
         task.curve(np.zeros(2))
+
+
+def test_a_diverging_meta_training_stops_and_names_the_learning_rates():
+    run = meta("input 1\ndense 40 relu\ndense 40 relu\ndense 1", iterations=200, lr=1e6, every=50)
+    assert run.status == "stopped" and run.iteration < 200
+    assert run.stop_reason.startswith("diverged: the meta-training loss") and "lr or inner_lr" in run.stop_reason
+
+
+def test_adaptation_takes_a_learning_rate_of_its_own():
+    run = meta(SMALL, iterations=20, every=10)
+    task = run.new_task(seed=3)
+    default, slow = run.adapt(task, steps=1), run.adapt(task, steps=1, inner_lr=0.001)
+    by_hand = run.adapt(task, steps=1, inner_lr=0.001, model=run.model)
+    moved = [(a - b).abs().max().item() for a, b in zip(default.parameters(), run.model.parameters())]
+    moved_slowly = [(a - b).abs().max().item() for a, b in zip(slow.parameters(), run.model.parameters())]
+    assert max(moved_slowly) == pytest.approx(max(moved) / 10, rel=1e-3)  # SGD: the step scales with the rate
+    assert all(torch.equal(a, b) for a, b in zip(slow.parameters(), by_hand.parameters()))
+    assert run.evaluate_tasks(n=5, steps=(0, 1), inner_lr=0.001)[0] == run.evaluate_tasks(n=5, steps=(0, 1))[0]
+    assert run.evaluate_tasks(n=5, steps=(1,), inner_lr=0.001) != run.evaluate_tasks(n=5, steps=(1,))
+    with pytest.raises(NbdlError, match="inner_lr"):
+        run.adapt(task, inner_lr=-1)

@@ -285,3 +285,25 @@ def test_dqn_learns_the_grid_world():
     run = rl(f"input {env.observation_size}\ndense 64 relu\ndense 4", env="gridworld", episodes=60, seed=0,
              epsilon_steps=2000, learn_start=200, target_every=100, eval_every=10, eval_episodes=1)
     assert run.play(3) == [pytest.approx(best)] * 3
+
+
+def test_the_greedy_policy_plays_without_dropout_and_leaves_the_training_mode_as_it_was():
+    run = rl("input 4\ndense 64 relu\ndropout 0.5\ndense 2", episodes=3, learn_start=32, seed=0)
+    run.model.train()
+    observations = np.random.default_rng(0).normal(size=(1, 4)).astype(np.float32)
+    with torch.no_grad():
+        noisy = {int(run.model.logits(torch.from_numpy(observations)).argmax()) for _ in range(50)}
+    assert len(noisy) == 2  # in training mode dropout changes the chosen action from call to call
+    assert run.play(3) == run.play(3)  # greedy play is the same policy each time: no dropout draws
+    assert run.model.training
+    run.model.eval()
+    run.play(1)
+    assert not run.model.training
+
+
+def test_a_diverging_loss_stops_the_fit_and_says_so():
+    run = rl(NET, episodes=40, learn_start=32, fit=False)
+    run.agent.observe = lambda *args: float("nan")  # a loss that has become NaN
+    run.fit()
+    assert run.status == "stopped" and run.episode == 1
+    assert run.stop_reason.startswith("diverged: the loss became nan") and "lower lr" in run.stop_reason
