@@ -102,8 +102,13 @@ def run(magics, args):
             print(f"the live picture stopped ({type(view.error).__name__}: {view.error}); training went on")
     for one in runs:
         stored = name if one is runs[0] else name + "_baseline"
-        print(f"{stored}: {one.summary()}" + (f" ({one.stop_reason}; go on with {stored}.fit())"
-                                             if one.stop_reason else ""))
+        if one.stop_reason:
+            hint = f" ({one.stop_reason}; go on with {stored}.fit())"
+        elif one.status == "new":  # the run before it stopped early
+            hint = f" (not trained, as {name} stopped early; train it with {stored}.fit())"
+        else:
+            hint = ""
+        print(f"{stored}: {one.summary()}{hint}")
     for line in figures_lines(trained):
         print(line)
     return None

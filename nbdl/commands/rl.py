@@ -11,7 +11,7 @@ from ..core.errors import NbdlError
 from ..core.network import Network, as_spec
 from ..core.rl import SETTINGS, RlConfig, RlRun
 from ..core.rl import load as load_run
-from ..core.rl_env import environments
+from ..core.rl_env import Environment, environments
 
 DEFAULT_NAME = "agent"
 PREFIX = "rl_"  # argparse destinations of the settings
@@ -60,12 +60,16 @@ def continued(run: RlRun, values: dict, env, where: str) -> int | None:
         raise NbdlError("this run is already training (in another thread); stop it first")
     fixed = [f"{_flag(k)} {run.settings[k]}" for k, v in values.items()
              if k not in AS_THEY_ARE and run.settings.get(k) != v]
-    if env is not None and env != run.config.env:
-        fixed.insert(0, f"--env {run.config.env}")
+    if env is not None and env is not run.config.env and env != run.config.env:
+        fixed.insert(0, f"--env {_env_name(run.config.env)}")
     if fixed:
         raise NbdlError(f"{where} was trained with {' '.join(fixed)}, which a run cannot change; give the same "
                         "flags, or make a new run (another --checkpoint folder, or a network instead of a run)")
     return values.get("episodes")
+
+
+def _env_name(env) -> str:
+    return env if isinstance(env, str) else getattr(env, "name", type(env).__name__)
 
 
 def resumed(target, values: dict, env, folder: str) -> tuple[RlRun, int] | None:
@@ -91,6 +95,9 @@ def prepared(magics, args, values: dict) -> tuple[RlRun, int | None]:
     """The run to train and its episodes: a stored run given again, one resumed, or a new one."""
     target = magics.variable(args.network, "a network from %%nbdl net, its text form, or a run from %%nbdl rl")
     env = getattr(args, "env", None)
+    own = magics.shell.user_ns.get(env) if env is not None and env.isidentifier() else None
+    if isinstance(own, Environment):  # a maze or an environment of your own, in a variable
+        env = own
     folder, resume = values.get("checkpoint"), getattr(args, "resume", False)
     if resume and not folder:
         raise NbdlError("--resume needs --checkpoint DIR (the folder the run was saved in)")
@@ -121,10 +128,11 @@ def run(magics, args):
     from ..plots.render import shown_width
     from ..plots.rl import RlView, rl_png
 
-    name = getattr(args, "result_name", None) or DEFAULT_NAME
-    magics.check_name(name)
     values = settings(args)
     agent, episodes = prepared(magics, args, values)
+    given_run = agent is magics.shell.user_ns.get(args.network)  # a run given again stays where it is
+    name = getattr(args, "result_name", None) or (args.network if given_run else DEFAULT_NAME)
+    magics.check_name(name)
     magics.shell.user_ns[name] = agent
     callbacks, handle = [], None
     if not getattr(args, "no_plot", False):

@@ -112,19 +112,24 @@ def _pretrain(layers: nn.Module, batch: Batch, settings: dict[str, Any]) -> floa
 @dataclass(frozen=True)
 class Method:
     """``gradients(layers, batch, settings) -> loss`` leaves the gradients in the weights' ``.grad``;
-    the run steps ``optimizer`` with them. ``defaults`` fill the settings the user leaves at None."""
+    the run steps ``optimizer`` with them. ``defaults`` fill the settings the user leaves at None.
+    ``measures``: what the loss it returns (the history's ``loss``) is, in a few words."""
 
     name: str
     gradients: Callable[[nn.Module, Batch, dict[str, Any]], float]
     optimizer: str
     defaults: dict[str, Any]
     description: str
+    measures: str
 
 
 methods: Registry[Method] = Registry("meta-learning method")
 methods.add("maml", Method("maml", _maml, "adam", {"lr": 1e-3, "inner_steps": 1},
-                           "MAML (Finn et al. 2017): differentiate the query loss through the inner SGD steps"))
+                           "MAML (Finn et al. 2017): differentiate the query loss through the inner SGD steps",
+                           "query loss after the inner steps"))
 methods.add("reptile", Method("reptile", _reptile, "sgd", {"lr": 0.1, "inner_steps": 10},
-                              "Reptile (Nichol et al. 2018): move the weights toward each task's adapted weights"))
+                              "Reptile (Nichol et al. 2018): move the weights toward each task's adapted weights",
+                              "loss during the inner steps"))
 methods.add("pretrain", Method("pretrain", _pretrain, "adam", {"lr": 1e-3, "inner_steps": 1},
-                               "joint training on all tasks' points: the baseline of Finn et al."))
+                               "joint training on all tasks' points: the baseline of Finn et al.",
+                               "loss of one network on all tasks"))

@@ -94,7 +94,9 @@ class LossFigure:
             h = run.history
             steps, losses = list(h.get("iteration", [])), list(h.get("loss", []))
             line.set_data(steps, losses)
-            line.set_label(plain(name))
+            line.set_marker("o" if len(steps) <= 3 else "")  # a row or two: points, which a line would not show
+            measures = getattr(getattr(run, "method", None), "measures", None)
+            line.set_label(plain(name) + (f": {measures}" if measures else ""))
             values += [v for v in losses if np.isfinite(v) and v > 0]
             last = max([last, *steps])
         if not values:
@@ -105,8 +107,7 @@ class LossFigure:
         self.ax.set_ylim(*((low / 1.3, high * 1.3) if log else nice_range(low, high)))
         self.ax.set_xlim(0, last * 1.02 + 1)
         self.ax.set_ylabel("loss" + (" (log scale)" if log else ""))
-        if len(runs) > 1:
-            self.ax.legend(loc="best", fontsize=13, frameon=False)
+        self.ax.legend(loc="best", fontsize=12, frameon=False)  # each method's loss measures its own thing
         readable(self.ax)
 
     def png(self, scale: float = 2) -> bytes:
@@ -263,7 +264,7 @@ class EpisodeFigure:
             for bar, h in zip(bars, heights):
                 if np.isfinite(h):
                     ax.text(bar.get_x() + bar.get_width() / 2, h + 0.02, f"{h:.0%}", ha="center", va="bottom",
-                            fontsize=12)
+                            fontsize=12, rotation=90 if len(groups) > 2 else 0)  # side by side they touch
         ways = len(set(_numpy(self.task.y_support).reshape(-1).astype(int).tolist()))
         ax.axhline(1 / ways, color="#444444", ls=":", lw=1.2, label="chance")
         ax.set_xticks(np.arange(len(self.steps)), [f"{k} step" + "s" * (k != 1) for k in self.steps])

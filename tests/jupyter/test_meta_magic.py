@@ -63,3 +63,12 @@ def test_digits_prints_accuracies_and_the_scratch_baseline(kernel):
     scratch = next(line for line in result.text.splitlines() if line.startswith("from scratch: query accuracy"))
     assert scratch.endswith("%)") and "(after 100 steps: " in scratch
     assert kernel.value("(d.settings['tasks'], d_baseline.settings['method'])") == ("digits", "pretrain")
+
+
+def test_a_run_that_stops_early_leaves_its_baseline_untrained_and_says_how_to_train_it(kernel):
+    kernel.run("%%nbdl net wide\ninput 1\ndense 40 relu\ndense 40 relu\ndense 1")
+    result = kernel.run("%nbdl meta wide --lr 1e6 --iterations 200 --every 50 --no-plot --as blown")
+    assert result.status == "ok", result.text
+    assert "diverged: the meta-training loss" in result.text
+    assert "blown_baseline: pretrain on sinusoid: 0 iterations" in result.text
+    assert "not trained, as blown stopped early; train it with blown_baseline.fit()" in result.text

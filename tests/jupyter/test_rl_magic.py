@@ -110,3 +110,20 @@ def test_checkpoint_and_resume_go_on_where_the_run_stopped(kernel, tmp_path):
     assert kernel.value("second.history['return'] == whole.history['return']") is True
     result = kernel.run(f"{line} --episodes 10 --resume --gamma 0.5 --as third")
     assert result.status == "error" and "was trained with --gamma 0.99" in _said(result)
+
+
+def test_a_run_given_again_stays_under_its_name_and_a_maze_of_your_own_comes_from_a_variable(kernel):
+    kernel.run(GRID_NET)
+    assert kernel.run(f"%nbdl rl gnet {SHORT} --episodes 4 --no-plot --as walker").status == "ok"
+    kernel.run("agent = 'untouched'")
+    result = kernel.run("%nbdl rl walker --episodes 2 --no-plot")
+    assert result.status == "ok", result.text
+    assert kernel.value("walker.episode") == 6 and kernel.value("agent") == "untouched"
+    assert "%nbdl play walker" in result.text
+    kernel.run("import nbdl\nmaze = nbdl.GridWorld('S.G\\n.#P')")
+    kernel.run("%%nbdl net small\ninput 6\ndense 16 relu\ndense 4")
+    result = kernel.run("%nbdl rl small --env maze --episodes 3 --learn-start 20 --no-plot --as mazer")
+    assert result.status == "ok", result.text
+    assert kernel.value("mazer.env is maze") is True and "dqn on gridworld: 3 episodes" in result.text
+    result = kernel.run("%nbdl rl small --env nothing_here --episodes 3 --no-plot")
+    assert result.status == "error" and "nothing_here" in _said(result)

@@ -41,7 +41,8 @@ def test_loss_figure_draws_every_run_and_goes_log_when_the_loss_spans_decades(si
     assert len(figure.lines) == 2
     for line, run in zip(figure.lines, sine_runs):
         assert list(line.get_xdata()) == run.history["iteration"] and list(line.get_ydata()) == run.history["loss"]
-    assert [t.get_text() for t in figure.ax.get_legend().get_texts()] == ["MAML", "pretrained"]
+    assert [t.get_text() for t in figure.ax.get_legend().get_texts()] == [
+        "MAML: query loss after the inner steps", "pretrained: loss of one network on all tasks"]
     losses = [v for run in sine_runs for v in run.history["loss"]]
     assert figure.ax.get_yscale() == ("log" if max(losses) > 20 * min(losses) else "linear")
     low, high = figure.ax.get_ylim()
