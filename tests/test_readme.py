@@ -53,10 +53,14 @@ def test_the_extending_examples_reach_every_surface():
 
 
 def test_the_readme_names_everything_the_registries_hold():
-    from nbdl.core import activations, augment, datasets, init, layers, losses, optimizers
+    from nbdl.core import (activations, augment, datasets, init, layers, losses, meta_methods, meta_tasks,
+                           optimizers, rl_agents, rl_env)
 
     text = README.read_text()
     for registry in (activations.registry, init.registry, optimizers.registry, optimizers.schedules,
-                     losses.registry, layers.registry, augment.registry, datasets.registry):
-        for name in registry.names():
-            assert f"`{name}" in text or f"{name}`" in text or f" {name} " in text, f"{registry.kind} {name}"
+                     losses.registry, layers.registry, augment.registry, datasets.registry, rl_env.environments,
+                     rl_agents.algorithms, meta_tasks.families, meta_methods.methods):
+        for key, record in zip(registry.names(), registry.records()):
+            spelled = {key, str(getattr(record, "name", key))}  # 'acrobot_v1' is spelled 'Acrobot-v1'
+            assert any(f"`{name}" in text or f"{name}`" in text or f" {name} " in text for name in spelled), \
+                f"{registry.kind} {key}"
