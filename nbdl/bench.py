@@ -180,10 +180,10 @@ def report(quick: bool = False) -> str:
                   "| contender | samples/s | vs. hand-written slicing loop | note |", "|---|---:|---:|---|"]
         lines += [f"| {name} | {speed:,.0f} | {speed / base:.2f}x | {note} |" for name, speed, note in rows]
         lines.append("")
-    from nbdl import bench_many, bench_search
+    from nbdl import bench_learning, bench_many, bench_search
 
     lines += [bench_many.report(quick), bench_search.report(trials=4, epochs=3) if quick else
-              bench_search.report(repeat=2)]
+              bench_search.report(repeat=2), bench_learning.report(quick)]
     torch_s, ext_s = load_ext_seconds()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += [f"`import torch`: {torch_s:.2f} s; `%load_ext nbdl` after it: {ext_s:.2f} s.",
