@@ -20,7 +20,7 @@ from .data import Dataset
 from .errors import NbdlError, raise_all, spell
 from .looping import Looping, checked, filled, refuse_unknown
 from .gan_losses import Coverage, centres, coverage, gradient_penalty, registry as losses
-from .network import Network, as_spec
+from .network import text_form
 from .options import CHOICE, FLOAT, INT, OBJECT, PAIR, declared, option
 
 MEASURED = 2000  # generated samples the coverage is measured on, from one fixed latent batch
@@ -65,15 +65,6 @@ def settled(config: GanConfig) -> dict[str, Any]:
     return filled(values, loss.defaults)
 
 
-def _network(value: Any, role: str) -> Network:
-    if isinstance(value, Network):
-        value = value.spec  # built afresh from the run's seed: the variable keeps its weights
-    if isinstance(value, torch.nn.Module) or value is None:
-        raise NbdlError(f"the {role} is a network in the text form (or one from %%nbdl net / nbdl.build), got "
-                        f"{type(value).__name__}")
-    return as_spec(value)
-
-
 class GanRun(Looping):
     """A GAN being trained: ``generator``, ``discriminator``, ``history``, ``sample(n)``, ``fit()``."""
 
@@ -88,7 +79,8 @@ class GanRun(Looping):
         flat = data.X.reshape(len(data), self.width).astype(np.float32)
         self.mean, self.scale = flat.mean(axis=0), float(flat.std()) or 1.0  # one scale: modes keep their shape
         self.real = torch.from_numpy((flat - self.mean) / self.scale)
-        g_spec, d_spec = _network(config.generator, "generator"), _network(config.discriminator, "discriminator")
+        g_spec = text_form(config.generator, "the generator", "input 8\\ndense 64 relu\\ndense 2")
+        d_spec = text_form(config.discriminator, "the discriminator", "input 2\\ndense 64 relu\\ndense 1")
         self.latent = self._check(g_spec, d_spec)
         seed = self.settings["seed"]
         with randomness.seeded(seed):

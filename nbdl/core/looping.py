@@ -6,7 +6,7 @@ the callbacks' ``on_fit_start`` and ``on_fit_end``; ``stop()``, ``pause()`` and 
 any thread, obeyed between two steps (``self.control``, as a supervised run's); the first Ctrl-C
 stops between two steps, a second at once; one torch thread (these networks are small: one thread
 is quicker than two, see ``building``); the fit's wall time added to ``seconds``. The status ends
-"finished", "stopped" or "interrupted", and ``stop_reason`` says why it ended early."""
+"finished", "stopped", "interrupted" or "failed" (an error, raised again), and ``stop_reason`` says why it ended early."""
 from __future__ import annotations
 
 import math
@@ -109,6 +109,9 @@ class Looping:
                 self.stop_reason = self.stop_reason or ("interrupted (Ctrl-C)" if reason == "interrupted" else reason)
         except KeyboardInterrupt:
             self.status, self.stop_reason = "interrupted", "interrupted (Ctrl-C)"
+        except Exception as error:  # not left "training": a save would take the model for the last weights
+            self.status, self.stop_reason = "failed", f"failed: {error}"
+            raise
         finally:
             torch.set_num_threads(threads)
             if end is not None:

@@ -16,15 +16,23 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from . import activations, optimizers, randomness
+from . import optimizers, randomness
 from .errors import NbdlError, spell
 from .looping import Looping, checked, filled, refuse_unknown
+from .meta_checks import check_layers, check_sizes, numbers
 from .meta_methods import LOSSES, Batch, adapted, methods, parameters, task_loss
 from .meta_tasks import CLASSIFICATION, HELD_OUT_CLASSES, Family, Task, families
-from .network import Network, as_spec
+from .network import Network, text_form
 from .options import BOOL, CHOICE, FLOAT, INT, OBJECT, Option, declared, option
 
 SCRATCH_STEPS = 100  # the longer scratch baseline: a fresh network trained this many steps on the shots
+TEST_TASKS, NEW_TASKS = 1, 2  # task streams apart from meta-training's default_rng(seed): seeded, unseeded
+
+
+def task_stream(seed: int, stream: int = TEST_TASKS) -> np.random.Generator:
+    """The generator of meta-test tasks for ``seed``: a stream of its own, so that no new task repeats
+    the draws (amplitude, phase, shots) of a meta-training task of a run with the same seed."""
+    return np.random.default_rng((seed, stream))
 
 
 @dataclass
@@ -71,57 +79,6 @@ def settled(config: MetaConfig) -> dict[str, Any]:
     return filled(values, method.defaults, family.make(values["ways"]).defaults)
 
 
-def _spec(value: Any):
-    if isinstance(value, Network):
-        value = value.spec  # built afresh from the run's seed: the variable keeps its weights
-    if isinstance(value, torch.nn.Module) or value is None:
-        raise NbdlError("the network is a text form (or one from %%nbdl net / nbdl.build), such as "
-                        f"'input 1\\ndense 40 relu\\ndense 40 relu\\ndense 1'; got {type(value).__name__}")
-    return as_spec(value)
-
-
-def _check_sizes(spec, family: Family) -> None:
-    """The network must take the family's inputs and give its outputs; one error names both."""
-    want_in, want_out = family.input_size, family.output_size
-    own = spec.input_shape
-    shapes = spec.shapes((want_in,)) if own is None or tuple(own) == (want_in,) else None
-    gives = tuple(shapes[-1]) if shapes else None
-    if own is not None and tuple(own) == (want_in,) and gives == (want_out,) or own is None and gives == (want_out,):
-        return
-    takes = "x".join(map(str, own)) if own is not None else str(want_in)
-    out = "x".join(map(str, gives)) if gives else "?"
-    raise NbdlError(f"the network takes {takes} inputs and gives {out} outputs, but {family.name} tasks have "
-                    f"{want_in} input{'s' * (want_in > 1)} and {want_out} output{'s' * (want_out > 1)}"
-                    f"{' (the ways)' if family.kind == CLASSIFICATION else ''}; make the first line 'input {want_in}' "
-                    f"and the last 'dense {want_out}'")
-
-
-# Layers that torch.func cannot run per task: adapting to many tasks at once under vmap and grad
-# allows neither random draws nor in-place updates of a layer's running statistics.
-UNADAPTABLE = {"dropout": "draws random masks", "batchnorm": "updates running statistics",
-               "vae": "draws random samples"}
-
-
-def _check_layers(spec, model: Network, family: Family, settings: dict[str, Any]) -> None:
-    """Refuse what meta-learning cannot run, with the fix, before any torch error deep in training."""
-    for layer in spec.layers:
-        if layer.type in UNADAPTABLE:
-            where = f"line {layer.line}: " if layer.line else ""
-            raise NbdlError(f"{where}'{layer.to_text()}' {UNADAPTABLE[layer.type]}, which meta-learning cannot do: "
-                            "every method adapts copies of the weights to many tasks at once (torch.func); "
-                            f"remove the {layer.type} line")
-    last = spec.layers[-1]
-    head = getattr(last, "activation", None)
-    head = activations.registry.canonical(head) if isinstance(head, str) else None
-    if family.kind != CLASSIFICATION and head in activations.OUTPUT_ACTIVATIONS:
-        raise NbdlError(f"'{last.to_text()}': {family.name} tasks are regression and meta-learning uses the outputs "
-                        f"before an output {head}, so it would be ignored; make the last line "
-                        f"'dense {family.output_size}'")
-    if not any(True for _ in model.parameters()):
-        raise NbdlError(f"the network has no weights to learn; add a layer such as 'dense {family.output_size}'")
-    family.check(settings["shots"], settings["queries"])
-
-
 class MetaRun(Looping):
     """A meta-learning run: ``model``, ``history``, ``fit()``, ``new_task()``, ``adapt()``, ``predict()``,
     ``evaluate_tasks()``."""
@@ -132,15 +89,15 @@ class MetaRun(Looping):
         self.settings = settled(config)
         self.family: Family = families.get(self.settings["tasks"]).make(self.settings["ways"])
         self.method = methods.get(self.settings["method"])
-        self.spec = _spec(config.network)
-        _check_sizes(self.spec, self.family)
+        self.spec = text_form(config.network, example="input 1\\ndense 40 relu\\ndense 40 relu\\ndense 1")
+        check_sizes(self.spec, self.family)
         seed = self.settings["seed"]
         with randomness.seeded(seed):
             self.model: Network = self.spec.build((self.family.input_size,))
-        _check_layers(self.spec, self.model, self.family, self.settings)
+        check_layers(self.spec, self.model, self.family, self.settings)
         self.optimizer = optimizers.make(self.method.optimizer, self.model.parameters(), lr=self.settings["lr"])
         self.random = np.random.default_rng(seed)            # meta-training tasks
-        self.test_random = np.random.default_rng(seed + 1)   # new_task() without a seed
+        self.test_random = task_stream(seed, NEW_TASKS)      # new_task() without a seed
         self.history: dict[str, list[float]] = {}
         self.iteration = 0
 
@@ -193,7 +150,7 @@ class MetaRun(Looping):
         """A meta-test task (held-out classes for digits) with ``shots`` shots (default: the run's) and the
         family's evaluation query points; ``seed`` makes it reproducible."""
         shots = self.settings["shots"] if shots is None else _option("shots").check(shots, subject="shots")
-        random = self.test_random if seed is None else np.random.default_rng(_option("seed").check(seed, "seed"))
+        random = self.test_random if seed is None else task_stream(_option("seed").check(seed, "seed"))
         return self.family.sample(random, shots, self.family.eval_queries, test=True)
 
     def _as_shots(self, task_or_shots: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -204,7 +161,7 @@ class MetaRun(Looping):
             return task.x_support, task.y_support
         if isinstance(task_or_shots, (tuple, list)) and len(task_or_shots) == 2:
             x = self._points(task_or_shots[0], "adapt's x")
-            y = _numbers(task_or_shots[1], "adapt's y").reshape(-1)
+            y = numbers(task_or_shots[1], "adapt's y").reshape(-1)
             if len(x) != len(y) or not len(x):
                 raise NbdlError(f"adapt got {len(x)} inputs but {len(y)} targets; give as many of each, at least one")
             if self.regression:
@@ -246,7 +203,7 @@ class MetaRun(Looping):
     def _points(self, x: Any, what: str) -> torch.Tensor:
         """``x`` as (points, inputs) float32; one number per point is enough for 1-input tasks."""
         size = self.family.input_size
-        array = _numbers(x, what)
+        array = numbers(x, what)
         if array.ndim <= 1 and size == 1:
             array = array.reshape(-1, 1)
         elif array.ndim == 1 and array.size == size:
@@ -299,7 +256,7 @@ class MetaRun(Looping):
         steps = [_option("steps").check(s, subject="steps") for s in (steps if many else [steps])]
         if not steps:
             raise NbdlError("steps is a list of step counts such as (0, 1, 10); got none")
-        random = np.random.default_rng(_option("seed").check(seed, subject="seed"))
+        random = task_stream(_option("seed").check(seed, subject="seed"))
         tasks = Batch.of([self.family.sample(random, shots, self.family.eval_queries, test=True) for _ in range(n)])
         layers = self.model.layers
         threads = torch.get_num_threads()
@@ -330,20 +287,6 @@ class MetaRun(Looping):
 
 _CHECKS = {"n": Option("n", 100, kind=INT, low=1, high=100_000), "steps": Option("steps", 1, kind=INT, low=0, high=10_000),
            "shots": next(o for o in OPTIONS if o.name == "shots"), "seed": next(o for o in OPTIONS if o.name == "seed")}
-
-
-def _numbers(values: Any, what: str) -> np.ndarray:
-    """``values`` (numbers, a list, an array or a tensor) as finite float32, or an error naming them."""
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu()
-    try:
-        array = np.asarray(values, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise NbdlError(f"{what} must be numbers (a list, an array or a tensor); got {type(values).__name__} "
-                        f"{str(values)[:40]!r}") from None
-    if not np.isfinite(array).all():
-        raise NbdlError(f"{what} holds NaN or infinite values; give finite numbers")
-    return array
 
 
 def _option(name: str) -> Option:

@@ -27,7 +27,7 @@ class Task:
     """One task: ``x_support``/``y_support`` (the shots to adapt on) and ``x_query``/``y_query`` (the
     points it is scored on). Regression: x (n, 1) and y (n, 1) float tensors, ``curve(x)`` the true
     function, ``amplitude`` and ``phase``. Classification: x (n, 64) standardised pixels, y (n,) labels
-    0..ways-1, ``classes`` the name of each label's class (such as ``"7 turned 90"``)."""
+    0..ways-1, ``classes`` the name of each label's class (such as ``"7 upright"``, ``"7 turned 90"``)."""
 
     x_support: torch.Tensor
     y_support: torch.Tensor
@@ -128,7 +128,7 @@ class Digits(Family):
 
     @staticmethod
     def class_name(key: tuple[int, int]) -> str:
-        return f"{key[0]} turned {90 * key[1]}"
+        return f"{key[0]} upright" if key[1] == 0 else f"{key[0]} turned {90 * key[1]}"
 
     def check(self, shots: int, queries: int) -> None:
         if shots + queries > self.smallest:

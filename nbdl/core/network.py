@@ -268,3 +268,16 @@ def as_spec(network: "NetworkSpec | str | Sequence | dict") -> NetworkSpec:
     if isinstance(network, (list, tuple)):
         return NetworkSpec(network)
     raise NbdlError(f"cannot read a network from {type(network).__name__}; give the text form, a NetworkSpec or a list of layers")
+
+
+def text_form(network: Any, role: str = "the network", example: str = "input 2\\ndense 16 relu\\ndense 2") -> NetworkSpec:
+    """The spec of a network a run builds afresh from its own seed (a GAN, an agent, a meta-learner):
+    the text form, a NetworkSpec, or a built ``Network`` (its spec: the variable keeps its weights).
+    A torch module of your own cannot be rebuilt that way, and is refused with an example."""
+    if isinstance(network, Network):
+        network = network.spec
+    if isinstance(network, torch.nn.Module) or network is None:
+        raise NbdlError(f"{role} is a network in the text form (or one from %%nbdl net / nbdl.build), such as "
+                        f"'{example}'; got {type(network).__name__}")
+    return as_spec(network)
+

@@ -20,9 +20,9 @@ import torch
 from . import activations, checkpoint, randomness, rl_store
 from .errors import NbdlError, spell
 from .looping import Looping, checked, filled, refuse_unknown
-from .network import Network, NetworkSpec, as_spec
+from .network import NetworkSpec, text_form
 from .options import BOOL, CHOICE, FLOAT, INT, OBJECT, TEXT, declared, option
-from .rl_agents import algorithms
+from .rl_agents import algorithms, copied
 from .rl_env import Environment, make_env, solved_return
 from .state import part
 
@@ -110,11 +110,7 @@ class RlRun(Looping):
         super().__init__()
         self.config = config
         self.settings = s = settled(config)
-        network = config.network.spec if isinstance(config.network, Network) else config.network
-        if network is None or isinstance(network, torch.nn.Module):
-            raise NbdlError(f"the network is the text form (or one from nbdl.build), such as 'input 4\\ndense 64 "
-                            f"relu\\ndense 2', got {type(network).__name__}")
-        spec = as_spec(network)
+        spec = text_form(config.network, example="input 4\\ndense 64 relu\\ndense 2")
         self.env = make_env(config.env, render=isinstance(config.env, str))
         check_network(spec, self.env)
         self.evaluation_env = make_env(config.env) if isinstance(config.env, str) else self.env
@@ -125,6 +121,9 @@ class RlRun(Looping):
         self.algorithm = algorithms.get(s["algo"])
         with randomness.seeded(s["seed"] + 1):
             self.agent = self.algorithm.make(self.model, s, self.rng)
+        self.generator = torch.Generator().manual_seed(s["seed"])  # dropout's draws, saved with the run
+        for network in self.agent.networks():
+            randomness.adopt(network, self.generator)
         self.history: dict[str, list[float]] = {key: [] for key in KEYS}
         self.episode = 0
         self.best_greedy: float | None = None
@@ -154,7 +153,7 @@ class RlRun(Looping):
             return True
 
         def end(listeners) -> None:
-            self.last_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.last_weights = copied(self.model.state_dict())
             if self.best_weights is not None:
                 self.model.load_state_dict(self.best_weights)
         self.loop(n, step, callbacks, own=saving, end=end)
@@ -198,7 +197,7 @@ class RlRun(Looping):
         mean = float(np.mean(self.play(s["eval_episodes"], stream=EVALUATE)))
         if self.best_greedy is None or mean > self.best_greedy:
             self.best_greedy, self.best_episode = mean, self.episode
-            self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.best_weights = copied(self.model.state_dict())
         if s["stop_when_solved"] and self.solved is not None and mean >= self.solved:
             self.control.stop("solved")
             self.stop_reason = f"solved: greedy mean {mean:g} >= {self.solved:g} after {self.episode} episodes"
@@ -262,6 +261,8 @@ class RlRun(Looping):
                     pictures.append(picture)
                     observation, _, terminated, truncated = env.step(self.agent.greedy(observation))
                     done = terminated or truncated
+                if done and len(pictures) < limit:
+                    pictures.append(env.render())  # where the episode ended: on the goal, the pole down
         return pictures
 
     def q_values(self, observations: np.ndarray) -> np.ndarray:
@@ -285,17 +286,18 @@ class RlRun(Looping):
         rl_store.save(self, path)
 
     def summary(self) -> str:
-        h, name = self.history, self.env.name
-        parts = [f"{self.settings['algo']} on {name}: {self.episode} episodes, {self.agent.steps} steps in "
+        """One line: what trained how long, the last average return, the best greedy evaluation."""
+        h, name, n = self.history, self.env.name, self.settings["eval_episodes"]
+        parts = [f"{self.settings['algo']} on {name}: {self.episode} episodes, {self.agent.steps:,} steps in "
                  f"{self.seconds:.1f} s"]
         if h["return"]:
-            parts.append(f"last return {h['return'][-1]:g}, average of the last {min(AVERAGE, len(h['return']))} "
-                         f"{h['average'][-1]:.1f}")
-        if self.best_greedy is not None:
-            parts.append(f"the model holds the best greedy weights (mean {self.best_greedy:g} over "
-                         f"{self.settings['eval_episodes']} episodes after episode {self.best_episode})")
-        if self.stop_reason:
+            parts.append(f"average return of the last {min(AVERAGE, len(h['return']))} {h['average'][-1]:.1f}")
+        if self.stop_reason and not self.stop_reason.startswith("solved"):
             parts.append(self.stop_reason)
+        if self.best_greedy is not None:
+            solved = " (solved)" if self.solved is not None and self.best_greedy >= self.solved else ""
+            parts.append(f"best greedy mean {self.best_greedy:g}{solved} over {n} episode{'s' * (n != 1)} after "
+                         f"episode {self.best_episode}: the model holds those weights")
         return "; ".join(parts)
 
     def __repr__(self) -> str:

@@ -4,9 +4,11 @@ what happened and reports its figures, so the training loop in ``rl.py`` has no 
 ``dqn``: a Q network, a replay buffer (a preallocated numpy ring), a target network copied every
 ``target_every`` environment steps, Double DQN targets, the Huber loss, Adam with gradient-norm
 clipping, and an epsilon schedule falling linearly over ``epsilon_steps`` environment steps.
-``reinforce``: the policy gradient with Monte-Carlo returns and a learned value baseline (a network
+``reinforce``: the policy gradient with Monte-Carlo returns (an episode cut off by a time limit is
+followed by the baseline's value of where it stopped) and a learned value baseline (a network
 with the policy's hidden layers and one output) subtracted from the returns, and an optional entropy
-bonus. All randomness comes from one numpy generator per run, saved with the run."""
+bonus. All randomness comes from the run's generators (numpy's for acting and sampling, torch's for
+dropout), saved with the run."""
 from __future__ import annotations
 
 import copy
@@ -41,8 +43,21 @@ def finite(reward: Any) -> float:
     return value
 
 
-def _floats(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in values.items()}
+def discounted(rewards: np.ndarray, gamma: float, after: float = 0.0) -> np.ndarray:
+    """The return from each step: its reward plus ``gamma`` times the next step's return, the last
+    step followed by ``after`` (0 when the episode terminated; the baseline's value of the next state
+    when it was cut off, since the task goes on from there)."""
+    returns = np.zeros(len(rewards), np.float64)
+    running = after
+    for t in range(len(rewards) - 1, -1, -1):
+        running = rewards[t] + gamma * running
+        returns[t] = running
+    return returns
+
+
+def copied(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A copy of a state dict's tensors, detached (kept weights, a checkpoint's parts)."""
+    return {k: v.detach().clone() for k, v in weights.items()}
 
 
 def optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
@@ -148,6 +163,10 @@ class Agent:
         with torch.no_grad():
             return int(self.model.logits(torch.from_numpy(self.observed(observation))).argmax())
 
+    def networks(self) -> list[torch.nn.Module]:
+        """Every network the agent runs (the run points their dropout at its own generator)."""
+        return [self.model]
+
     def epsilon(self) -> float:
         return NAN
 
@@ -172,6 +191,9 @@ class DQN(Agent):
         self.buffer = ReplayBuffer(s["buffer"], model.input_shape[0], s["batch_size"])
         self.n_actions = model.output_shape[0]
         self.target_copies = 0
+
+    def networks(self) -> list[torch.nn.Module]:
+        return [self.model, self.target]
 
     def epsilon(self) -> float:
         s = self.settings
@@ -221,7 +243,7 @@ class DQN(Agent):
         return self.scores(observations).max(axis=1)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"steps": self.steps, "target_copies": self.target_copies, "target": _floats(self.target.state_dict()),
+        return {"steps": self.steps, "target_copies": self.target_copies, "target": copied(self.target.state_dict()),
                 "optimizer": optimizer_state(self.optimizer), "buffer": self.buffer.state_dict()}
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
@@ -246,6 +268,10 @@ class Reinforce(Agent):
         self.value = value_spec(model.spec).build(model.input_shape)
         self.optimizer = optimizers.make("adam", [*model.parameters(), *self.value.parameters()], lr=settings["lr"])
         self.episode: list[tuple[np.ndarray, int, float]] = []
+        self.cut_at: np.ndarray | None = None  # the state after the last step when the episode was cut off
+
+    def networks(self) -> list[torch.nn.Module]:
+        return [self.model, self.value]
 
     def probabilities(self, observations: np.ndarray) -> np.ndarray:
         with torch.no_grad():
@@ -256,10 +282,11 @@ class Reinforce(Agent):
         return min(int(np.searchsorted(np.cumsum(p), self.rng.random() * p.sum(), side="right")), len(p) - 1)
 
     def drop_episode(self) -> None:
-        self.episode = []
+        self.episode, self.cut_at = [], None
 
     def observe(self, observation, action, reward, next_observation, terminated) -> None:
         self.episode.append((self.observed(observation), action, finite(reward)))
+        self.cut_at = None if terminated else self.observed(next_observation)
         self.steps += 1
 
     def end_episode(self) -> float | None:
@@ -269,12 +296,12 @@ class Reinforce(Agent):
         observations = torch.from_numpy(np.stack([o for o, _, _ in self.episode]))
         actions = torch.tensor([a for _, a, _ in self.episode])
         rewards = np.array([r for _, _, r in self.episode], np.float64)
-        self.episode = []
-        returns = np.zeros_like(rewards)
-        running = 0.0
-        for t in range(len(rewards) - 1, -1, -1):
-            running = rewards[t] + s["gamma"] * running
-            returns[t] = running
+        after = 0.0
+        if self.cut_at is not None:  # truncated, not terminated: bootstrap from the baseline
+            with torch.no_grad():
+                after = float(self.value.logits(torch.from_numpy(self.cut_at[None]))[0, 0])
+        self.episode, self.cut_at = [], None
+        returns = discounted(rewards, s["gamma"], after)
         returns_t = torch.from_numpy(returns.astype(np.float32))
         values = self.value.logits(observations)[:, 0]
         # the learned baseline centres the returns; centring on the episode's own mean as well would
@@ -299,7 +326,7 @@ class Reinforce(Agent):
             return self.value.logits(torch.as_tensor(np.asarray(observations, np.float32)))[:, 0].numpy()
 
     def state_dict(self) -> dict[str, Any]:
-        return {"steps": self.steps, "value": _floats(self.value.state_dict()),
+        return {"steps": self.steps, "value": copied(self.value.state_dict()),
                 "optimizer": optimizer_state(self.optimizer)}
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:

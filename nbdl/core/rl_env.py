@@ -116,13 +116,18 @@ def _gridworld():
     return importlib.import_module(".gridworld", __package__)
 
 
+def gym_record(name: str, description: str, solved: float) -> EnvRecord:
+    """The record of a Gymnasium task whose environment and record say the same solved return."""
+    return EnvRecord(name, lambda render: GymEnvironment(name, render, solved=solved), description, solved=solved)
+
+
 environments: Registry[EnvRecord] = Registry("environment")
-environments.add("CartPole-v1", EnvRecord(
-    "CartPole-v1", lambda render: GymEnvironment("CartPole-v1", render, solved=195.0),
-    "balance a pole on a cart: 4 numbers observed, 2 actions (push left, right), +1 a step up to 500", solved=195.0))
-environments.add("Acrobot-v1", EnvRecord(
-    "Acrobot-v1", lambda render: GymEnvironment("Acrobot-v1", render, solved=-100.0),
-    "swing a two-link arm up: 6 numbers observed, 3 actions (torque -1, 0, +1), -1 a step up to 500", solved=-100.0))
+environments.add("CartPole-v1", gym_record(
+    "CartPole-v1", "balance a pole on a cart: 4 numbers observed, 2 actions (push left, right), +1 a step up to 500",
+    solved=195.0))
+environments.add("Acrobot-v1", gym_record(
+    "Acrobot-v1", "swing a two-link arm up: 6 numbers observed, 3 actions (torque -1, 0, +1), -1 a step up to 500",
+    solved=-100.0))
 environments.add("gridworld", EnvRecord(
     "gridworld", lambda render: _gridworld().GridWorld(),
     "a small built-in maze: reach the goal, avoid the pits; one-hot cell observed, 4 moves", solved=None))

@@ -2,25 +2,20 @@
 
 The file holds the config (``"kind": "rl"``, the network's spec, the environment's name, the
 settings) and the state: the weights training goes on from (``last``), the best greedy weights, the
-agent's own state (target network, optimizer, replay buffer), the random generator, the history and
-the progress, so a loaded run's next fit gives the returns the uninterrupted run would have."""
+agent's own state (target network, optimizer, replay buffer), the agent's and dropout's random
+generators, the history and the progress, so a loaded run's next fit gives the returns the uninterrupted run would have."""
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import torch
-
 from . import checkpoint
 from .errors import NbdlError
+from .rl_agents import copied
 from .state import part
 from .state_checks import check_model
 
 KIND = "rl"
-
-
-def _copy(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in weights.items()}
 
 
 def config_of(run: Any) -> dict[str, Any]:
@@ -33,10 +28,11 @@ def state_of(run: Any) -> dict[str, Any]:
     """The run's state as plain values and tensors (copies)."""
     training = run.status == "training" or run.last_weights is None  # the model holds the weights in training
     return {
-        "last": _copy(run.model.state_dict()) if training else _copy(run.last_weights),
-        "best": None if run.best_weights is None else _copy(run.best_weights),
+        "last": copied(run.model.state_dict()) if training else copied(run.last_weights),
+        "best": None if run.best_weights is None else copied(run.best_weights),
         "agent": run.agent.state_dict(),
         "generator": run.rng.bit_generator.state,
+        "dropout": run.generator.get_state(),
         "history": {k: list(v) for k, v in run.history.items()},
         "progress": {"episode": run.episode, "seconds": run.seconds, "best_greedy": run.best_greedy,
                      "best_episode": run.best_episode, "status": run.status, "stop_reason": run.stop_reason},
@@ -52,7 +48,7 @@ def restore(run: Any, saved: Any) -> None:
     with part("state"):
         if not isinstance(saved, dict):
             raise NbdlError("it is not an RL run's state")
-        missing = sorted({"last", "best", "agent", "generator", "history", "progress"} - set(saved))
+        missing = sorted({"last", "best", "agent", "generator", "dropout", "history", "progress"} - set(saved))
         if missing:
             raise NbdlError(f"it lacks {', '.join(missing)}")
     own = run.model.state_dict()
@@ -77,8 +73,9 @@ def restore(run: Any, saved: Any) -> None:
         run.agent.load_state_dict(saved["agent"])
     with part("random generator"):
         run.rng.bit_generator.state = saved["generator"]
-    run.last_weights = _copy(last)
-    run.best_weights = None if best is None else _copy(best)
+        run.generator.set_state(saved["dropout"])
+    run.last_weights = copied(last)
+    run.best_weights = None if best is None else copied(best)
     run.model.load_state_dict(best if best is not None else last)
     run.history, run.episode, run.seconds = history, episode, seconds
     run.best_greedy, run.best_episode = best_greedy, best_episode

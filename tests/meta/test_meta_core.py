@@ -171,7 +171,7 @@ def test_evaluate_tasks_is_reproducible_and_agrees_with_adapt():
     assert first == run.evaluate_tasks(n=5, shots=10, steps=(0, 1, 10), seed=7)
     assert list(first) == [0, 1, 10] and first != run.evaluate_tasks(n=5, steps=(0, 1, 10), seed=8)
     one = run.evaluate_tasks(n=1, shots=10, steps=(0, 3), seed=7)
-    task = run.family.sample(np.random.default_rng(7), 10, run.family.eval_queries, test=True)
+    task = run.new_task(seed=7, shots=10)  # evaluate_tasks(seed=7) scores the tasks new_task(seed=7) draws
     for steps in (0, 3):
         mse = np.mean((run.predict(task.x_query, run.adapt(task, steps)) - task.y_query.numpy()[:, 0]) ** 2)
         assert one[steps] == pytest.approx(mse, rel=1e-4)
@@ -266,3 +266,11 @@ def test_adaptation_takes_a_learning_rate_of_its_own():
     assert run.evaluate_tasks(n=5, steps=(1,), inner_lr=0.001) != run.evaluate_tasks(n=5, steps=(1,))
     with pytest.raises(NbdlError, match="inner_lr"):
         run.adapt(task, inner_lr=-1)
+
+
+def test_new_tasks_never_repeat_the_meta_training_tasks_of_the_same_seed():
+    run = meta(SMALL, seed=0, fit=False)
+    trained = run.family.sample(np.random.default_rng(0), 10, 10)  # the run's first meta-training task
+    for task in (run.new_task(seed=0), run.new_task()):  # evaluate_tasks(seed=0) starts with the first
+        assert task.amplitude != trained.amplitude
+        assert not torch.equal(task.x_support, trained.x_support)

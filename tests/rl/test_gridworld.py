@@ -1,10 +1,12 @@
 """The built-in grid world: its moves, rewards and endings, its one-hot observation, its picture,
 and value iteration against values worked out by hand."""
+import inspect
+
 import numpy as np
 import pytest
 
 from nbdl.core.errors import NbdlError
-from nbdl.core.gridworld import GridWorld
+from nbdl.core.gridworld import OPTIONS, GridWorld
 from nbdl.core.rl_env import Environment, make_env
 
 UP, RIGHT, DOWN, LEFT = range(4)
@@ -120,3 +122,8 @@ def test_the_picture_shows_walls_goal_pits_and_the_agent():
 def test_a_bad_layout_says_what_is_wrong(layout, message):
     with pytest.raises(NbdlError, match=message):
         GridWorld(layout)
+
+
+def test_the_constructor_defaults_are_the_declared_options():
+    signature = inspect.signature(GridWorld).parameters
+    assert {o.name: o.default for o in OPTIONS} == {o.name: signature[o.name].default for o in OPTIONS}

@@ -1,5 +1,6 @@
 """The RL core: environments, settings and size checks, the DQN and REINFORCE agents' parts against
 their formulas, the history, stop / pause / Ctrl-C, checkpoints that resume bit for bit, and play."""
+import copy
 import math
 import signal
 import sys
@@ -13,7 +14,8 @@ import torch
 from nbdl.core import checkpoint, resume
 from nbdl.core.errors import NbdlError
 from nbdl.core.rl import RlRun, load, rl
-from nbdl.core.rl_agents import DQN, ReplayBuffer, epsilon_at, value_spec
+from nbdl.core import rl_agents
+from nbdl.core.rl_agents import DQN, Reinforce, ReplayBuffer, discounted, epsilon_at, value_spec
 from nbdl.core.rl_env import Environment, environments, make_env
 
 NET = "input 4\ndense 32 relu\ndense 2"
@@ -285,6 +287,10 @@ def test_dqn_learns_the_grid_world():
     run = rl(f"input {env.observation_size}\ndense 64 relu\ndense 4", env="gridworld", episodes=60, seed=0,
              epsilon_steps=2000, learn_start=200, target_every=100, eval_every=10, eval_episodes=1)
     assert run.play(3) == [pytest.approx(best)] * 3
+    frames = run.frames()  # the animation ends where the episode did: the agent on the goal
+    goal = next((r, c) for r in range(env.rows) for c in range(env.cols) if env.kind(r, c) == "goal")
+    env.position = goal
+    assert np.array_equal(frames[-1], env.render()) and not np.array_equal(frames[-2], frames[-1])
 
 
 def test_the_greedy_policy_plays_without_dropout_and_leaves_the_training_mode_as_it_was():
@@ -307,3 +313,100 @@ def test_a_diverging_loss_stops_the_fit_and_says_so():
     run.fit()
     assert run.status == "stopped" and run.episode == 1
     assert run.stop_reason.startswith("diverged: the loss became nan") and "lower lr" in run.stop_reason
+
+
+def test_dropout_draws_from_the_run_generator_so_runs_reproduce_and_resume_bit_for_bit(tmp_path):
+    net = "input 4\ndense 32 relu\ndropout 0.3\ndense 2"
+    for algo in ("dqn", "reinforce"):
+        whole = rl(net, algo=algo, episodes=10, seed=3, **QUICK)
+        torch.rand(7)  # the global generator moves on between the runs
+        half = rl(net, algo=algo, episodes=5, seed=3, **QUICK)
+        half.save(tmp_path / f"{algo}.safetensors")
+        torch.rand(7)
+        back = load(tmp_path / f"{algo}.safetensors")
+        back.fit(5)
+        for key in ("return", "loss", "greedy"):
+            np.testing.assert_array_equal(back.history[key], whole.history[key])
+        assert all(torch.equal(p, q) for p, q in zip(back.model.parameters(), whole.model.parameters()))
+
+
+class Cliff(Environment):
+    """A stand-in whose episodes alternate: terminated after 2 steps, then cut off (truncated) after 2."""
+
+    name, observation_size, n_actions = "cliff", 4, 2
+
+    def reset(self, seed=None):
+        self.t, self.episodes = 0, getattr(self, "episodes", -1) + 1
+        return np.eye(4, dtype=np.float32)[0]
+
+    def step(self, action):
+        self.t += 1
+        end = self.t == 2
+        return np.eye(4, dtype=np.float32)[self.t], 1.0, end and self.episodes % 2 == 0, end and self.episodes % 2 == 1
+
+
+def test_dqn_targets_are_double_dqn_and_stop_only_at_termination():
+    run = rl(NET, env=Cliff(), episodes=6, learn_start=100, batch_size=8, eval_every=100, fit=False)
+    run.fit()
+    agent = run.agent
+    np.testing.assert_array_equal(agent.buffer.ends[:12], [0, 1, 0, 0] * 3)  # truncated rows bootstrap
+    with torch.no_grad():
+        for p in agent.target.parameters():
+            p.add_(torch.randn_like(p))  # a target network unlike the online one
+    for double in (True, False):
+        agent.settings = dict(agent.settings, double=double)
+        rows = copy.deepcopy(agent.rng).integers(0, agent.buffer.size, 8)  # the rows learn() will draw
+        b = agent.buffer
+        x, a, r, after, end = (torch.from_numpy(v[rows]) for v in (b.observations, b.actions, b.rewards,
+                                                                   b.next_observations, b.ends))
+        with torch.no_grad():
+            pick = (run.model if double else agent.target).logits(after).argmax(1)
+            later = agent.target.logits(after)[torch.arange(8), pick]
+            target = r + 0.99 * (1 - end) * later
+            q = run.model.logits(x)[torch.arange(8), a]
+            expected = torch.nn.functional.smooth_l1_loss(q, target)
+        assert agent.learn() == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_discounted_returns_follow_the_recursion_and_take_a_tail():
+    np.testing.assert_allclose(discounted(np.array([1.0, 2.0, 3.0]), 0.5), [1 + 0.5 * 2 + 0.25 * 3, 2 + 0.5 * 3, 3])
+    np.testing.assert_allclose(discounted(np.array([1.0, 1.0]), 0.9, after=10.0), [1 + 0.9 + 0.81 * 10, 1 + 9])
+
+
+def test_reinforce_bootstraps_a_truncated_episode_from_the_baseline_not_a_terminated_one(monkeypatch):
+    run = rl(NET, env=Cliff(), algo="reinforce", fit=False)
+    tails = []
+    monkeypatch.setattr(rl_agents, "discounted", lambda rewards, gamma, after=0.0: tails.append(after) or
+                        discounted(rewards, gamma, after))
+    run.fit(2)  # the first episode terminates, the second is cut off after reaching state 2
+    assert tails[0] == 0.0
+    once = rl(NET, env=Cliff(), algo="reinforce", fit=False).fit(1)  # the baseline as the second episode saw it
+    assert isinstance(once.agent, Reinforce)
+    with torch.no_grad():
+        assert tails[1] == pytest.approx(float(once.agent.value.logits(torch.eye(4)[2:3])[0, 0]), rel=1e-6) != 0
+
+
+class NanReward(Environment):
+    """A stand-in whose fifth episode gives a NaN reward (the run raises an error): with a greedy
+    evaluation after the second training episode, that is the fourth training episode."""
+
+    name, observation_size, n_actions = "nan reward", 4, 2
+
+    def reset(self, seed=None):
+        self.episodes, self.t = getattr(self, "episodes", 0) + 1, 0
+        return np.zeros(4, np.float32)
+
+    def step(self, action):
+        self.t += 1
+        return np.zeros(4, np.float32), float("nan") if self.episodes == 5 else 1.0, self.t == 5, False
+
+
+def test_an_error_during_a_fit_leaves_the_run_failed_and_saves_the_last_weights(tmp_path):
+    run = rl(NET, env=NanReward(), algo="reinforce", episodes=10, eval_every=2, eval_episodes=1, fit=False)
+    with pytest.raises(NbdlError, match="reward of nan"):
+        run.fit()
+    assert run.status == "failed" and "reward of nan" in run.stop_reason
+    run.save(tmp_path / "run.safetensors")
+    back = load(tmp_path / "run.safetensors", env=NanReward())
+    assert all(torch.equal(back.last_weights[k], v) for k, v in run.last_weights.items())
+    assert not all(torch.equal(run.last_weights[k], v) for k, v in run.model.state_dict().items())  # model: best
