@@ -71,7 +71,7 @@ def figures_lines(runs) -> list[str]:
 def run(magics, args):
     from IPython.display import HTML, Image, display
 
-    from ..plots.meta import MetaView, adaptation_png
+    from ..plots.meta import MetaView, meta_png
     from ..plots.render import shown_width
 
     network = magics.variable(args.network, "a network from %%nbdl net or its text form")
@@ -96,7 +96,7 @@ def run(magics, args):
             break
     trained = [one for one in runs if one.iteration > 0]
     if plot and trained:
-        png = adaptation_png(trained)
+        png = meta_png(trained)  # the loss stays above the adaptation: a saved notebook keeps both
         handle.update(Image(png, width=shown_width(png)))
         if view.error is not None:
             print(f"the live picture stopped ({type(view.error).__name__}: {view.error}); training went on")

@@ -37,8 +37,10 @@ def run(magics, args):
         frames = agent.frames(1, limit=limit)
         if frames:
             grid = isinstance(agent.env, GridWorld)
+            length = f"its first {len(frames)} frames (--frames N for more)" if len(frames) >= limit \
+                else f"{len(frames)} frames"
             display(HTML(animation_html(frames, fps=3 if grid else 30, width=240 if grid else 360,
-                                        caption=f"{agent.env.name}: one greedy episode, {len(frames)} frames")))
+                                        caption=f"{agent.env.name}: one greedy episode, {length}")))
         else:
             print(f"{agent.env.name} draws no pictures; only the returns")
     returns = agent.play(episodes, seed=seed)

@@ -148,7 +148,8 @@ def run(magics, args):
     going_on = ""
     if agent.status in ("stopped", "interrupted"):
         going_on = f" (go on with {name}.fit() or %nbdl rl {name} --episodes N)"
-    print(agent.summary() + going_on + f"; watch it: %nbdl play {name}")
+    print(agent.summary() + going_on)
+    print(f"watch it: %nbdl play {name}")  # a line of its own: the summary above is long already
     return None
 
 

@@ -27,7 +27,8 @@ SHOT_COLOR = "#000000"
 SCRATCH_COLOR = "#bdbdbd"
 DECADES = 20.0          # a loss whose highest value is this many times its lowest is drawn on a log axis
 MOST_SHOTS = 10         # support images drawn per class
-EPISODE_WIDTH = 10.4    # inches (72 px each) of the digits figure
+EPISODE_WIDTH = 8.6     # inches (72 px each) of the digits figure: JupyterLab beside its file browser shows ~570 px
+PANEL_WIDTH = 4.3       # inches of one run's sinusoid panel
 
 
 def method(run: Any) -> str:
@@ -107,7 +108,8 @@ class LossFigure:
         self.ax.set_ylim(*((low / 1.3, high * 1.3) if log else nice_range(low, high)))
         self.ax.set_xlim(0, last * 1.02 + 1)
         self.ax.set_ylabel("loss" + (" (log scale)" if log else ""))
-        self.ax.legend(loc="best", fontsize=12, frameon=False)  # each method's loss measures its own thing
+        # below the axes, not on the curves: each method's loss measures its own thing, so the labels are long
+        self.ax.legend(loc="upper left", bbox_to_anchor=(0, -0.22), fontsize=12, frameon=False)
         readable(self.ax)
 
     def png(self, scale: float = 2) -> bytes:
@@ -166,7 +168,7 @@ class AdaptationFigure:
         self.runs, self.task, self.steps = list(runs), task, tuple(steps)
         self.data = _curves(self.runs, task, self.steps)
         if figure is None:
-            figure, self.canvas = new_figure(4.6 * len(self.runs), 4.6, layout="constrained")
+            figure, self.canvas = new_figure(max(5.5, PANEL_WIDTH * len(self.runs)), 4.6, layout="constrained")
         self.figure = figure
         self.axes = list(figure.subplots(1, len(self.runs), squeeze=False, sharey=True)[0])
         x_shots, y_shots = _numpy(task.x_support).reshape(-1), _numpy(task.y_support).reshape(-1)
@@ -189,7 +191,7 @@ class AdaptationFigure:
                    xlabel="x")
         self.axes[0].set_ylabel("y")
         handles, names = self.axes[0].get_legend_handles_labels()
-        figure.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=13, frameon=False)
+        figure.legend(handles, names, loc="outside lower center", ncol=min(len(names), 3), fontsize=13, frameon=False)
         readable(*self.axes, title=14)
 
     def mse(self, run_index: int, steps: int) -> float:
@@ -271,8 +273,9 @@ class EpisodeFigure:
         ax.set(ylim=(0, 1.08), xlabel="SGD steps on the shots", ylabel="query accuracy",
                title="accuracy on the episode's queries")
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0%", "25%", "50%", "75%", "100%"])
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=13,
-                  frameon=False, handlelength=1.2)
+        handles, names = ax.get_legend_handles_labels()
+        ax.figure.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=13, frameon=False,
+                         handlelength=1.2)
 
     def png(self, scale: float = 2) -> bytes:
         return figure_png(self.figure, scale=scale)
@@ -299,7 +302,7 @@ def meta_png(runs: Any, task: Any = None, steps: Sequence[int] = (1, 10), seed: 
     """A finished run (or several): the meta-training loss above the adaptation figure."""
     runs = as_runs(runs)
     task = runs[0].new_task(seed=seed) if task is None else task
-    width = max(9.4, 4.6 * len(runs)) if _is_regression(task) else EPISODE_WIDTH
+    width = max(EPISODE_WIDTH, PANEL_WIDTH * len(runs)) if _is_regression(task) else EPISODE_WIDTH
     figure, _ = new_figure(width, 8.4, layout="constrained")
     top, bottom = figure.subfigures(2, 1, height_ratios=(1, 1.25))
     loss = LossFigure(top.subplots())

@@ -27,6 +27,8 @@ from .views import LiveView
 ARROWS = dict(zip(ACTIONS, "↑→↓←"))
 CMAP = "RdYlGn"  # low values red, high green, as the pits and the goal are painted
 GIF_BYTES = 400_000  # an animation larger than this is drawn smaller
+HOLD_MS = 1500  # how long an animation's last frame stays before it starts again
+WIDTH = 8.6  # inches: the figure is shown 619 px wide
 
 
 def _algo(run) -> str:
@@ -45,27 +47,20 @@ class RlFigure:
         self.grid = isinstance(self.env, GridWorld)
         self.greedy_epsilon = _algo(run) == "dqn"
         self.solved = solved_return(self.env)
-        if self.grid:
-            self.figure, self.canvas = new_figure(12.6, 8.4, layout="constrained")
-            spec = self.figure.add_gridspec(2, 3)
-            if self.greedy_epsilon:
-                self.returns = self.figure.add_subplot(spec[0, 0])
-                self.epsilon = self.figure.add_subplot(spec[0, 1])
-            else:
-                self.returns, self.epsilon = self.figure.add_subplot(spec[0, 0:2]), None
-            self.loss = self.figure.add_subplot(spec[0, 2])
-            self.frame_axes = self.figure.add_subplot(spec[1, 0])
-            self._maps(self.figure.add_subplot(spec[1, 1]), self.figure.add_subplot(spec[1, 2]), run)
+        # two columns, WIDTH inches (72 px each): JupyterLab beside its file browser shows a picture
+        # about 570 px wide, and a wider one is shrunk until its text is too small to read
+        rows, heights = (3, (1.25, 1.0, 1.45)) if self.grid else (2, (1.25, 1.0))
+        self.figure, self.canvas = new_figure(WIDTH, 9.6 if self.grid else 6.0, layout="constrained")
+        spec = self.figure.add_gridspec(rows, 2, height_ratios=heights, width_ratios=(1.35, 1.0))
+        self.returns = self.figure.add_subplot(spec[0, 0])
+        self.frame_axes = self.figure.add_subplot(spec[0, 1])
+        if self.greedy_epsilon:
+            self.epsilon, self.loss = self.figure.add_subplot(spec[1, 0]), self.figure.add_subplot(spec[1, 1])
         else:
-            self.figure, self.canvas = new_figure(13.2, 4.6, layout="constrained")
-            spec = self.figure.add_gridspec(2, 3, width_ratios=(1.6, 1.0, 1.2))
-            self.returns = self.figure.add_subplot(spec[:, 0])
-            if self.greedy_epsilon:
-                self.epsilon = self.figure.add_subplot(spec[0, 1])
-                self.loss = self.figure.add_subplot(spec[1, 1])
-            else:
-                self.epsilon, self.loss = None, self.figure.add_subplot(spec[:, 1])
-            self.frame_axes = self.figure.add_subplot(spec[:, 2])
+            self.epsilon, self.loss = None, self.figure.add_subplot(spec[1, :])
+        if self.grid:  # the two maps side by side, the same size
+            maps = spec[2, :].subgridspec(1, 2)
+            self._maps(self.figure.add_subplot(maps[0]), self.figure.add_subplot(maps[1]), run)
         self._curves()
         self.frame = None
         self.frame_axes.set(xticks=[], yticks=[], title=self.env.name)
@@ -79,15 +74,11 @@ class RlFigure:
         if self.solved is not None:
             ax.axhline(self.solved, color=class_color(2), ls="--", lw=1.2, label=f"solved ({self.solved:g})")
         ax.set(title="return per episode", xlabel="episode")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4 if self.solved is not None else 3,
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
                   fontsize=TEXT, frameon=False, handlelength=1.5, columnspacing=1.0)
         if self.epsilon is not None:
             self.epsilon_line, = self.epsilon.plot([], [], color=class_color(4), lw=2)
-            self.epsilon.set(title="exploration ε", ylim=(0, 1.05))
-            if self.grid:
-                self.epsilon.set_xlabel("episode")
-            else:
-                self.epsilon.tick_params(labelbottom=False)
+            self.epsilon.set(title="exploration ε", ylim=(0, 1.05), xlabel="episode")
         self.loss_line, = self.loss.plot([], [], color=class_color(3), lw=1.5)
         self.loss.set(title="loss (mean per episode)", xlabel="episode")
 
@@ -230,8 +221,9 @@ def animation_gif(frames: list[np.ndarray], fps: float = 25, width: int = 300) -
         palette = pictures[0].quantize(colors=64)  # one palette for every frame: smaller, no flicker
         indexed = [p.quantize(palette=palette, dither=Image.Dither.NONE) for p in pictures]
         out = io.BytesIO()
+        duration = max(20, round(1000 * step / fps))  # the last frame held, so the loop's end is seen
         indexed[0].save(out, format="GIF", save_all=True, append_images=indexed[1:], loop=0,
-                        duration=max(20, round(1000 * step / fps)), optimize=False)
+                        duration=[duration] * (len(indexed) - 1) + [max(duration, HOLD_MS)], optimize=False)
         gif = out.getvalue()
         if len(gif) <= GIF_BYTES or (width <= 120 and len(chosen) <= 2):
             return gif

@@ -1,8 +1,10 @@
 """%nbdl meta in a real kernel: MAML and its pretrained baseline stored, the picture shown, the figures
 line printed, bad flags refused in one line."""
 import base64
+import io
 
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.slow
 
@@ -16,6 +18,8 @@ def test_meta_trains_maml_and_its_baseline_and_shows_them(kernel):
     assert result.status == "ok", result.text
     pngs = [base64.b64decode(p) for p in result.mimes("image/png")]
     assert pngs and all(p.startswith(b"\x89PNG") for p in pngs)
+    last = Image.open(io.BytesIO(pngs[-1]))  # the picture left in the cell: the loss above the adaptation
+    assert last.size[1] == 2 * round(8.4 * 72), last.size
     assert kernel.value("(type(m).__name__, type(m_baseline).__name__)") == ("MetaRun", "MetaRun")
     assert kernel.value("(m.settings['method'], m_baseline.settings['method'])") == ("maml", "pretrain")
     assert kernel.value("(m.iteration, m_baseline.iteration)") == (40, 40)

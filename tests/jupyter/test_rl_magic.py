@@ -25,7 +25,8 @@ def test_rl_trains_shows_a_picture_and_stores_the_run(kernel):
     result = kernel.run(f"%nbdl rl gnet {SHORT} --episodes 12 --lr 2e-3 --gamma 0.9 --no-double")
     assert result.status == "ok", result.text
     assert any(p.startswith(b"\x89PNG") for p in _pngs(result))
-    assert "dqn on gridworld: 12 episodes" in result.text and "%nbdl play agent" in result.text
+    assert "dqn on gridworld: 12 episodes" in result.text
+    assert "watch it: %nbdl play agent" in result.text.splitlines()  # not at the end of the long summary
     assert kernel.value("type(agent).__name__") == "RlRun"
     assert kernel.value("agent.history['episode']") == [float(i) for i in range(1, 13)]
     given = kernel.value("(agent.settings['lr'], agent.settings['gamma'], agent.settings['double'])")
@@ -47,6 +48,9 @@ def test_play_shows_an_animation_and_prints_the_greedy_returns(kernel):
     assert gif.startswith(b"GIF89a")
     returns = kernel.value("watched.play(3)")
     assert f"greedy returns over 3 episodes: {', '.join(f'{r:g}' for r in returns)}" in result.text
+    assert ", its first" not in html
+    cut = " ".join(kernel.run("%nbdl play watched --episodes 1 --frames 2").mimes("text/html"))
+    assert "one greedy episode, its first 2 frames (--frames N for more)" in cut  # not the whole episode
 
 
 def test_a_few_cartpole_episodes_show_the_cart(kernel):

@@ -124,3 +124,14 @@ def test_the_live_view_draws_all_runs_within_its_budget():
     failing = MetaView(broken)
     run = meta(SINE, iterations=20, every=10, callbacks=[failing])
     assert run.status == "finished" and isinstance(failing.error, RuntimeError)
+
+
+def test_the_finished_pictures_fit_jupyterlab_beside_its_file_browser(sine_runs):
+    # JupyterLab 1000 px wide with its file browser open shows an output 568 px wide: a wider picture is
+    # shrunk with its text (the pictures were 677 and 749 px wide, their 13 px text ~10 px there)
+    from nbdl.plots.render import shown_width
+
+    digits = meta("input 64\ndense 16 relu\ndense 5", tasks="digits", shots=2, queries=2, iterations=3,
+                  meta_batch=2, every=1)
+    for png in (meta_png(sine_runs), meta_png(digits)):
+        assert shown_width(png) <= 620

@@ -10,7 +10,7 @@ from PIL import Image
 
 from nbdl.core.gridworld import GridWorld
 from nbdl.core.rl_env import make_env
-from nbdl.plots.render import shown_width
+from nbdl.plots.render import shown_width, text_sizes
 from nbdl.plots.rl import GIF_BYTES, RlFigure, RlView, animation_gif, animation_html, rl_png
 
 
@@ -55,7 +55,7 @@ def test_the_grid_world_heat_map_orders_its_colours_as_the_values():
     figure.update(run)
     png = figure.png(scale=2)
     pixels = _decoded(png)
-    assert pixels.shape[:2] == (2 * round(8.4 * 72), 2 * round(12.6 * 72)) and shown_width(png) == pixels.shape[1] // 2
+    assert pixels.shape[:2] == (2 * round(9.6 * 72), 2 * round(8.6 * 72)) and shown_width(png) == pixels.shape[1] // 2
     image = figure.maps[0]
     lut = image.cmap(np.linspace(0, 1, 256))[:, :3] * 255
     to_pixel = figure.maps[0].axes.transData
@@ -97,7 +97,7 @@ def test_cartpole_shows_the_solved_line_and_its_frame_and_reinforce_has_no_epsil
     low, high = figure.returns.get_ylim()
     assert low <= min(run.history["return"]) and high >= 195
     pixels = _decoded(rl_png(run))
-    assert pixels.shape[1] == 2 * round(13.2 * 72)
+    assert pixels.shape[1] == 2 * round(8.6 * 72)
 
 
 def test_the_view_draws_within_its_budget():
@@ -132,6 +132,33 @@ def test_an_episode_becomes_a_small_animated_gif():
     assert html.count("data:image/gif;base64,") == 1 and "one greedy episode" in html
 
 
+@pytest.mark.parametrize("env, algo", [("gridworld", "dqn"), ("CartPole-v1", "dqn"), ("CartPole-v1", "reinforce")])
+def test_the_picture_fits_jupyterlab_beside_its_file_browser_with_text_readable_there(env, algo):
+    # JupyterLab 1000 px wide with its file browser open shows an output 568 px wide: a wider picture is
+    # shrunk, its 13 px text with it; the picture was 950 px wide (text 8 px there)
+    run = StandIn(env, algo=algo)
+    figure = RlFigure(run)
+    figure.update(run)
+    png = figure.png()
+    assert shown_width(png) <= 620
+    assert min(size for _, size in text_sizes(figure.figure)) * min(shown_width(png), 568) / shown_width(png) >= 11
+
+
+def test_the_animation_holds_its_last_frame_so_the_end_is_seen():
+    env = GridWorld()
+    env.reset()
+    frames = [env.render()]
+    for action in (1, 1, 2):
+        env.step(action)
+        frames.append(env.render())
+    gif = Image.open(io.BytesIO(animation_gif(frames, fps=4)))
+    durations = []
+    for index in range(gif.n_frames):
+        gif.seek(index)
+        durations.append(gif.info["duration"])
+    assert durations == [250, 250, 250, 1500]
+
+
 @pytest.mark.slow
 def test_a_long_cartpole_episode_is_shrunk_under_the_size_limit():
     env = make_env("CartPole-v1", render=True)
@@ -154,7 +181,7 @@ def test_a_real_grid_world_run_is_drawn():
     run = rl("input 25\ndense 16 relu\ndense 4", env="gridworld", episodes=8, learn_start=30, batch_size=8,
              eval_every=4, eval_episodes=1)
     pixels = _decoded(rl_png(run))
-    assert pixels.shape == (2 * round(8.4 * 72), 2 * round(12.6 * 72), 3)
+    assert pixels.shape == (2 * round(9.6 * 72), 2 * round(8.6 * 72), 3)
     figure = RlFigure(run)
     figure.update(run)
     learned = figure.maps[0].get_array()
