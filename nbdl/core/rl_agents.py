@@ -23,6 +23,7 @@ from . import optimizers
 from .errors import NbdlError
 from .network import Network, NetworkSpec
 from .registry import Registry
+from .rl_replay import ReplayBuffer
 
 NAN = float("nan")
 
@@ -73,60 +74,6 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict[str, Any]
     groups = [{**g, **{k: v for k, v in s.items() if k != "params"}} for g, s in zip(own["param_groups"],
                                                                                    saved["param_groups"])]
     optimizer.load_state_dict({"state": {int(i): s for i, s in saved["state"].items()}, "param_groups": groups})
-
-
-class ReplayBuffer:
-    """The last ``capacity`` transitions in preallocated arrays; ``sample`` fills fixed batch arrays."""
-
-    def __init__(self, capacity: int, observation_size: int, batch_size: int):
-        self.capacity, self.size, self.position = capacity, 0, 0
-        try:
-            self.observations = np.zeros((capacity, observation_size), np.float32)
-            self.next_observations = np.zeros((capacity, observation_size), np.float32)
-        except MemoryError:
-            raise NbdlError(f"a replay buffer of {capacity} transitions needs "
-                            f"{capacity * (2 * observation_size + 4) * 4 / 2**30:.3g} GiB, more than this machine "
-                            "gives; make buffer smaller (default 50000)") from None
-        self.actions = np.zeros(capacity, np.int64)
-        self.rewards = np.zeros(capacity, np.float32)
-        self.ends = np.zeros(capacity, np.float32)  # 1 where the episode terminated (no value after it)
-        # (batch, ...) arrays reused by every sample; the tensors share their memory
-        self.batch = [np.zeros((batch_size, *a.shape[1:]), a.dtype) for a in self.arrays()]
-        self.tensors = [torch.from_numpy(b) for b in self.batch]
-
-    def arrays(self) -> list[np.ndarray]:
-        return [self.observations, self.actions, self.rewards, self.next_observations, self.ends]
-
-    def add(self, observation, action: int, reward: float, next_observation, terminated: bool) -> None:
-        i = self.position
-        self.observations[i] = observation
-        self.actions[i] = action
-        self.rewards[i] = reward
-        self.next_observations[i] = next_observation
-        self.ends[i] = terminated
-        self.position = (i + 1) % self.capacity
-        self.size = min(self.size + 1, self.capacity)
-
-    def sample(self, rng: np.random.Generator) -> list[torch.Tensor]:
-        """A batch drawn uniformly with replacement: (observations, actions, rewards, next, ends)."""
-        rows = rng.integers(0, self.size, len(self.batch[0]))
-        for source, target in zip(self.arrays(), self.batch):
-            np.take(source, rows, axis=0, out=target)
-        return self.tensors
-
-    def state_dict(self) -> dict[str, Any]:
-        n = self.size  # only the filled rows
-        return {"size": n, "position": self.position,
-                **{name: torch.from_numpy(a[:n].copy()) for name, a in zip(
-                    ("observations", "actions", "rewards", "next_observations", "ends"), self.arrays())}}
-
-    def load_state_dict(self, saved: dict[str, Any]) -> None:
-        n, position = int(saved["size"]), int(saved["position"])
-        if not 0 <= n <= self.capacity or not 0 <= position < self.capacity:
-            raise ValueError(f"replay buffer of {n} rows at {position} does not fit a capacity of {self.capacity}")
-        for name, a in zip(("observations", "actions", "rewards", "next_observations", "ends"), self.arrays()):
-            a[:n] = saved[name].numpy().reshape(a[:n].shape)
-        self.size, self.position = n, position
 
 
 class Agent:

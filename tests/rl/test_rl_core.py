@@ -15,7 +15,8 @@ from nbdl.core import checkpoint, resume
 from nbdl.core.errors import NbdlError
 from nbdl.core.rl import RlRun, load, rl
 from nbdl.core import rl_agents
-from nbdl.core.rl_agents import DQN, Reinforce, ReplayBuffer, discounted, epsilon_at, value_spec
+from nbdl.core.rl_agents import DQN, Reinforce, discounted, epsilon_at, value_spec
+from nbdl.core.rl_replay import ReplayBuffer
 from nbdl.core.rl_env import Environment, environments, make_env
 
 NET = "input 4\ndense 32 relu\ndense 2"
