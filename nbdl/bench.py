@@ -234,6 +234,10 @@ they can. Searches that cannot (or TPE, which learns from each trial) spread ove
 processes, one torch thread each; "working span" in their table runs from the first trial's start
 to the last trial's end, and the wall time adds the workers' start (~2 s of `import torch`).
 
+The reinforcement- and meta-learning tables (`python -m nbdl.bench_learning` alone) are learning
+figures with the seconds they took: with fixed seeds the episodes, returns, MSEs and accuracies are
+the same on every run here; the seconds are this machine's (one torch thread).
+
 `torch.compile` was tried on the digits MLP: after 18 s of compiling, its steps ran at 66k
 samples/s against 78k eager, so nbdl does not offer it by default. On a GPU (`device="auto"`)
 the data stay on the device and the loss is read every 25 steps instead of every step.
