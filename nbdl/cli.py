@@ -185,7 +185,9 @@ def build_parsers() -> dict[str, _Parser]:
 
     train = _parser("%nbdl train", "Train a network (or continue a run) with live plots in the output.", data_help())
     train.add_argument("name", metavar="NAME", help="a network from %%nbdl net, any torch.nn.Module, or a run to continue")
-    train.add_argument("--data", help=DATA_HELP)
+    train.add_argument("--data", help=DATA_HELP + "; with --config, the file's unless given")
+    train.add_argument("--config", metavar="FILE", help="an experiment saved with run.config.save(FILE): its settings "
+                       "and data; flags given on this line override the file's")
     add_settings(train)
     add_data_options(train)
     train.add_argument("--no-plot", action="store_true", help="no live plots, only the progress line")

@@ -18,7 +18,7 @@ from . import cli
 from .core import Config, NbdlError, Network, NetworkSpec, Run, datasets
 from .core.checkpoint import FILENAME as CHECKPOINT_FILE
 from .core.checkpoint import Checkpoint, CheckpointWarning, run_id
-from .core.config import LIVE, flag_words, setting_named
+from .core.config import LIVE, NAMES, flag_words, setting_named
 from .core.options import INT, Option
 from .core.data import Dataset
 from .core.errors import spelled
@@ -89,19 +89,37 @@ class NbdlMagics(Magics):
             epochs = self.continued(target, args, settings)
             run = target
         else:
+            network = target.spec if isinstance(target, Network) else self.module(target, args.name)
+            saved_options = None
+            if getattr(args, "config", None) is not None:
+                settings, saved_options = self.config_file(args, network, settings)
             if getattr(args, "data", None) is None:
                 raise UsageError(f"%nbdl train: give the data, for example --data moons ({', '.join(datasets.names())}) "
                                  "or --data VARIABLE")
-            network = target.spec if isinstance(target, Network) else self.module(target, args.name)
             data, options = self.resolve_data(args)
+            options = {**(saved_options or {}), **options}
             config = Config(network=network, data=data, data_options=options, **settings)
             run, epochs = self.resumed(args, config, network, data, settings) or (Run(config), None)
         self.shell.user_ns[run_name] = run
         fit_live(run, epochs, plot=not getattr(args, "no_plot", False), run_name=run_name, callbacks=callbacks)
         return run
 
+    def config_file(self, args, network, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """--config FILE: the file's settings with the line's flags over them, and the file's data
+        set's options when its data is used (``args.data`` is set to it unless --data was given)."""
+        given = {"network": network} if getattr(args, "data", None) is None else \
+            {"network": network, "data": args.data, "data_options": {}}
+        saved = Config.load(args.config, **given)
+        if "data" not in given:
+            args.data = saved.data
+        kept = {name: getattr(saved, name) for name in NAMES if name not in ("network", "data", "data_options")}
+        return {**kept, **settings}, (saved.data_options if "data" not in given else None)
+
     def continued(self, run: Run, args, settings: dict[str, Any]) -> int | None:
         """Check a continued run's new settings before changing anything; the epochs to go."""
+        if getattr(args, "config", None) is not None:
+            raise UsageError("--config starts a new run from a file; a run goes on with its own settings: "
+                             "%nbdl train RUN --epochs N (or change one with its flag)")
         if run.training:
             raise UsageError("this run is already training (in the dashboard or another thread); stop it first")
         if getattr(args, "data", None) is not None or getattr(args, "y", None) is not None or cli.data_flags(args):
@@ -198,7 +216,7 @@ class NbdlMagics(Magics):
         panel = Dashboard(network=network, data=data, data_options=options, network_name=network_name or "net",
                           data_name=data_name, **settings)
         self.shell.user_ns[panel_name] = panel
-        display(panel.widget)
+        display(panel)  # the live widget, with its settings as text where widgets cannot run
 
     # -- the namespace ------------------------------------------------------------------------------
     def variable(self, name: str, what: str) -> Any:

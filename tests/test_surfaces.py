@@ -24,7 +24,8 @@ def sample(s):
     """A valid value other than the default, made from the declaration."""
     special = {"optimizer": "sgd", "monitor": "val_acc", "freeze": "0", "device": "cpu", "schedule": "step(5, 0.5)",
                "augment": "noise(0.05)", "init": "xavier", "loss": "cross_entropy", "threads": 1, "eps": 1e-6,
-               "lr": 0.05, "weight_decay": 0.001, "batch_size": 16, "adversarial": "fgsm(0.1)"}
+               "lr": 0.05, "weight_decay": 0.001, "batch_size": 16, "adversarial": "fgsm(0.1)",
+               "tensorboard": "runs/moons"}
     if s.name in special:
         return special[s.name]
     if s.kind == BOOL:

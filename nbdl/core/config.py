@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from . import adversarial, augment, devices, limits, losses, optimizers
+from . import adversarial, augment, config_files, devices, limits, losses, optimizers
 from . import init as init_schemes
 from .data import Dataset, is_frame
 from .errors import NbdlError, raise_all, spell
@@ -155,6 +155,9 @@ class Config:
     threads: int | None = setting(None, "torch threads while training", kind=INT, low=1, high=limits.cores(),
                                   optional=True, absent=(("panel", _NOT_A_CONTROL),),
                                   default_note="one for small networks, else all")
+    tensorboard: str | None = setting(None, "write each epoch's figures, the network and the config to this folder "
+                                      "for TensorBoard (pip install 'nbdl[tensorboard]')", kind=TEXT, optional=True,
+                                      metavar="DIR", default_note="off", absent=(("panel", _NOT_A_CONTROL),))
 
     def replace(self, **changes: Any) -> "Config":
         unknown_fields = sorted(set(changes) - set(NAMES))
@@ -221,6 +224,19 @@ class Config:
                               "<DataFrame>" if is_frame(self.data) else "<arrays>")
         values["data_options"] = dict(self.data_options)
         return values
+
+    def save(self, path: Any) -> Any:
+        """Write this experiment to ``path`` as JSON (what ``to_dict()`` holds); ``Config.load`` reads it."""
+        return config_files.write(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: Any, **given: Any) -> "Config":
+        """The experiment saved in ``path`` by ``save``, every value checked; ``given`` settings (a network
+        or data of your own, which a file only names) take the place of the file's."""
+        unknown_fields = sorted(set(given) - set(NAMES))
+        if unknown_fields:
+            raise NbdlError(f"unknown setting(s) {', '.join(unknown_fields)}; choose from: {', '.join(NAMES)}")
+        return cls().replace(**config_files.read(path, SETTINGS, given))
 
     @classmethod
     def from_dict(cls, values: Any) -> "Config":

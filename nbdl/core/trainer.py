@@ -26,6 +26,7 @@ from .recorder import SUMMARIES, InstrumentRecorder
 from .results import Results
 from .safety import DivergenceGuard
 from .splits import Splits
+from .tensorboard import TensorBoard
 from .tasks import CLASSIFICATION
 
 BATCHES = Option("batches", 1, "batches to run before pausing again", kind=INT, low=1, high=10**9)
@@ -104,6 +105,8 @@ class Run(Results):
         if self.config.early_stopping:
             found.append(EarlyStopping(self.config.monitor, self.config.early_stopping,
                                        restore_best=self.config.restore_best))
+        if self.config.tensorboard:
+            found.append(TensorBoard(self.config.tensorboard))
         return found
 
     def logged_figures(self) -> set[str]:
@@ -382,6 +385,13 @@ class Run(Results):
 
     def stop(self) -> None:
         self.control.stop()
+
+    def to_code(self, path=None) -> str:
+        """This experiment as a standalone PyTorch script (no nbdl); with ``path``, also written there,
+        with your own data beside it as an .npz file (``nbdl.core.export``)."""
+        from .export import to_code
+
+        return to_code(self, path)
 
     def landscape(self, other: "Run | None" = None, **options: Any):
         """The loss along the line to ``other``'s weights (a ``Line``), or over a plane around these

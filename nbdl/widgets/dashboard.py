@@ -25,6 +25,7 @@ from .layers import LayerList
 from .pictures import Pictures
 from .playground import Playground
 from .sections import Settings, data_record, option_changed
+from .static import mimebundle
 from .worker import Worker
 
 PICTURES_WIDTH = 860  # px: the widest live picture (the network view) at its own size
@@ -374,6 +375,14 @@ class Dashboard:
             where = f" · epoch {run.epoch}/{run.target_epoch} · step {run.global_step}"
         reason = f" · {escape(run.stop_reason)}" if run is not None and state == "stopped" and run.stop_reason else ""
         self.status.value = f"<b>{state}</b>{where}{reason}"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live panel, and where widgets cannot run (GitHub, nbviewer) its state, settings and
+        last pictures."""
+        run = self.run
+        where = f"{self.state} · {figures_line(run)}" if run is not None else "not trained yet"
+        pictures = [bytes(image.value) for _, _, image in self.shown if image.value]
+        return mimebundle(self.widget, f"nbdl dashboard: {where}", self.magic.value.splitlines(), pictures)
 
     def close(self) -> None:
         """Stop training, unhook every observer and close every widget (once; again does nothing)."""

@@ -108,9 +108,9 @@ def test_data_of_a_user_dataframe(kernel):
 
 
 @pytest.mark.parametrize("line, message", [
-    ("%nbdl trian net", "unknown subcommand 'trian'; choose one of: activations, attack, backprop, compare, dashboard, "
+    ("%nbdl trian net", "unknown subcommand 'trian'; choose one of: activations, attack, backprop, code, compare, dashboard, "
                         "data, draw, gan, inspect, interpret, landscape, lr-find, meta, net, play, race, rl, "
-                        "train, tune"),
+                        "runs, train, tune"),
     ("%nbdl train net --data moons --bogus 3", "unrecognized arguments: --bogus 3"),
     ("%nbdl train net --data moons --lr 0.1 --lr 0.2", "--lr is given twice; give it once"),
     ("%nbdl train net --data moons --lr fast", "--lr must be a number > 0, got 'fast'"),
