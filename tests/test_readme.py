@@ -64,3 +64,18 @@ def test_the_readme_names_everything_the_registries_hold():
             spelled = {key, str(getattr(record, "name", key))}  # 'acrobot_v1' is spelled 'Acrobot-v1'
             assert any(f"`{name}" in text or f"{name}`" in text or f" {name} " in text for name in spelled), \
                 f"{registry.kind} {key}"
+
+
+def test_the_readme_table_names_every_magic():
+    from nbdl import cli
+
+    table = README.read_text().split("Every magic (", 1)[1].split("###", 1)[0]
+    for name in cli.subcommands():
+        assert f"`%nbdl {name}" in table or f"`%%nbdl {name}" in table, name
+
+
+def test_the_readme_maps_every_notebook():
+    table = README.read_text().split("## The notebooks", 1)[1].split("\n## ", 1)[0]
+    for notebook in sorted((README.parent / "notebooks").glob("*.ipynb")):
+        assert f"| `{notebook.stem}` |" in table, notebook.name
+

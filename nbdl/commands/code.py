@@ -32,4 +32,5 @@ def run(magics, args):
     return None
 
 
-cli.add_command(cli.Command("code", "a run as a standalone PyTorch script (no nbdl needed to run it)", arguments, run))
+cli.add_command(cli.Command("code", "A run as a standalone PyTorch script that rebuilds its data split, network "
+                            "and training (no nbdl needed to run it).", arguments, run))
