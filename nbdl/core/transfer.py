@@ -5,6 +5,7 @@ from typing import Iterable
 
 from torch import nn
 
+from . import randomness
 from .errors import NbdlError
 from .layers import Dense
 from .network import Network, NetworkSpec
@@ -62,15 +63,16 @@ def unfreeze(model: nn.Module, which=None) -> nn.Module:
     return model
 
 
-def with_new_head(network: Network, outputs: int, activation: str | None = None) -> Network:
-    """A copy of ``network`` whose last dense layer is new (``outputs`` units, fresh weights) and
-    whose other layers keep the trained weights."""
+def with_new_head(network: Network, outputs: int, activation: str | None = None, seed: int = 0) -> Network:
+    """A copy of ``network`` whose last dense layer is new (``outputs`` units, fresh weights drawn
+    from ``seed``, so the same call gives the same head) and whose other layers keep the trained weights."""
     if not isinstance(network, Network) or not isinstance(network.spec.layers[-1], Dense):
         raise NbdlError("a new head needs an nbdl network that ends in a dense layer")
     last = network.spec.layers[-1]
     spec = NetworkSpec([*network.spec.layers[:-1], Dense(outputs, activation or last.activation)])
     device = next(network.parameters()).device
-    fresh = spec.build(network.input_shape).to(device)  # beside the trained network (a GPU run's stays there)
+    with randomness.seeded(seed):
+        fresh = spec.build(network.input_shape).to(device)  # beside the trained network (a GPU run's stays there)
     body = {k: v for k, v in network.state_dict().items() if not k.startswith(f"layers.{len(network.layers) - 1}.")}
     fresh.load_state_dict(body, strict=False)
     return fresh

@@ -79,3 +79,15 @@ def test_transfer_and_scratch_curves_on_one_picture(source, digits):
     assert [line.get_label() for line in lines] == list(runs)
     assert list(lines[0].get_ydata()) == runs["transfer (frozen body)"].history["val_acc"]
     assert figure_png(figure).startswith(b"\x89PNG")
+
+
+def test_a_new_head_is_drawn_from_its_seed_not_from_the_global_generator():
+    body = nbdl.build("input 4\ndense 8 relu\ndense 3")
+    torch.manual_seed(1)
+    first = nbdl.with_new_head(body, 2)
+    torch.manual_seed(2)  # whatever drew from the global generator before, the same call gives the same head
+    again = nbdl.with_new_head(body, 2)
+    other = nbdl.with_new_head(body, 2, seed=5)
+    assert all(torch.equal(a, b) for a, b in zip(first.parameters(), again.parameters()))
+    assert not torch.equal(first.layers[-1][0].weight, other.layers[-1][0].weight)
+    assert torch.equal(first.layers[0][0].weight, body.layers[0][0].weight)  # the body keeps its weights
