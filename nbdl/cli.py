@@ -210,6 +210,10 @@ def build_parsers() -> dict[str, _Parser]:
     add_data_options(dashboard)
     dashboard.add_argument("--as", dest="panel_name", metavar="VARIABLE", help="where to store the panel "
                            "(default: dashboard)")
+    dashboard.add_argument("--preset", metavar="FILE", help="a teacher's scenario (JSON): its settings, the controls "
+                           "it fixes and hides, a note for the students; flags on this line override its settings")
+    dashboard.add_argument("--share", metavar="STRING", help="a share string from a dashboard's share field: open "
+                           "with its settings")
     parsers = {"net": net, "train": train, "data": data, "dashboard": dashboard}
     for command in commands():
         parser = _parser(f"%nbdl {command.name}", command.description, command.epilog() if command.epilog else "")

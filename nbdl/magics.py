@@ -15,7 +15,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import HTML, Image, display
 
 from . import cli
-from .core import Config, NbdlError, Network, NetworkSpec, Run, datasets
+from .core import Config, NbdlError, Network, NetworkSpec, Run, datasets, presets
 from .core.checkpoint import FILENAME as CHECKPOINT_FILE
 from .core.checkpoint import Checkpoint, CheckpointWarning, run_id
 from .core.config import LIVE, NAMES, flag_words, setting_named
@@ -208,15 +208,24 @@ class NbdlMagics(Magics):
             network, network_name = value.spec, args.name
         panel_name = getattr(args, "panel_name", "dashboard")
         self.check_name(panel_name)
+        preset = presets.load_preset(args.preset) if getattr(args, "preset", None) is not None else None
+        # The opening settings: the preset's, a share string's over them, then this line's flags.
+        base = {**(preset.settings if preset else {}),
+                **(presets.unshare(args.share) if getattr(args, "share", None) is not None else {})}
         if getattr(args, "data", None) is None:
-            args.data = "moons"  # the panel's default; its option flags apply to it
+            args.data = base.get("data", "moons")  # the panel's default; its option flags apply to it
         data, options = self.resolve_data(args)
+        if isinstance(data, str) and data == base.get("data", "moons"):
+            options = {**base.get("data_options", {}), **options}
         data_name = args.data if not isinstance(data, str) else None
-        settings = cli.config_settings(args)
-        panel = Dashboard(network=network, data=data, data_options=options, network_name=network_name or "net",
-                          data_name=data_name, **settings)
+        settings = {**{k: v for k, v in base.items() if k not in ("network", "data", "data_options")},
+                    **cli.config_settings(args)}
+        panel = Dashboard(network=network if network is not None else base.get("network"), data=data, data_options=options,
+                          network_name=network_name or "net", data_name=data_name, preset=preset, **settings)
         self.shell.user_ns[panel_name] = panel
-        display(panel)  # the live widget, with its settings as text where widgets cannot run
+        # The live widget, with its settings and last picture where widgets cannot run; kept, so a fit
+        # ended later sends the picture again (the saved notebook holds it).
+        panel.keep(display(panel, display_id=True))
 
     # -- the namespace ------------------------------------------------------------------------------
     def variable(self, name: str, what: str) -> Any:

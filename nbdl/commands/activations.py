@@ -30,7 +30,7 @@ def run(magics, args) -> None:
     magics.check_name(name)
     explorer = ActivationExplorer(**numbers, only=getattr(args, "only", None))
     magics.shell.user_ns[name] = explorer
-    display(explorer.widget)
+    display(explorer)  # the live widget, with its picture where widgets cannot run
 
 
 cli.add_command(cli.Command("activations", "Every activation and its derivative, with sliders for the leaky slope and "

@@ -3,7 +3,6 @@ per value (several ``--vary`` give every combination), the other flags the share
 picture while they train, then the results table and an x-axis switch under the picture."""
 from __future__ import annotations
 
-import base64
 import time
 import warnings
 from typing import Any
@@ -76,7 +75,6 @@ def varied(texts: list[str] | None) -> dict[str, list[Any]]:
 
 
 def run(magics, args) -> None:
-    from IPython.core.formatters import format_display_data
     from IPython.display import HTML, Image, display
 
     from ..core import Config, Network, Run
@@ -143,10 +141,8 @@ def run(magics, args) -> None:
         picture.update(HTML(""))
         return
     panel = ComparisonPanel(comparison, x)
-    bundle, metadata = format_display_data(panel.widget)
-    bundle["image/png"] = base64.b64encode(panel.png).decode("ascii")  # what a page without the widget shows
-    metadata["image/png"] = {"width": shown_width(panel.png)}
-    picture.update(bundle, metadata=metadata, raw=True)
+    # The live panel, and its picture and runs where widgets cannot run (GitHub, nbviewer).
+    picture.update(panel.bundle(), metadata={"image/png": {"width": shown_width(panel.png)}}, raw=True)
     display(comparison)
     for run_name, run in comparison.items():
         if run.status == "diverged":

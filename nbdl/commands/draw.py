@@ -28,7 +28,7 @@ def run(magics, args) -> None:
     panel = DrawPanel(args.name, magics.shell.user_ns)
     if panel_name is not None:
         magics.shell.user_ns[panel_name] = panel
-    display(panel.widget)
+    display(panel)  # the live canvas, with what is drawn where widgets cannot run
 
 
 def epilog() -> str:

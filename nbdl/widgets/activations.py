@@ -3,7 +3,7 @@ over the picture of every activation and its derivative, redrawn when a slider i
 from __future__ import annotations
 
 from html import escape
-from typing import Iterable
+from typing import Any, Iterable
 
 import ipywidgets as W
 
@@ -11,6 +11,7 @@ from ..core.curves import ALPHA, INIT, SLOPE, activation_curves, chosen
 from ..core.options import Option
 from ..plots.activations import activation_figure
 from ..plots.render import figure_png, shown_width
+from .static import Static, mimebundle
 
 ALPHA_SLIDER_TOP = 3.0  # ELU's alpha has no upper bound; the slider reaches this far (or the starting value)
 SLIDERS = (  # (the declared option, the activation it shapes, the slider's label, its step)
@@ -20,7 +21,7 @@ SLIDERS = (  # (the declared option, the activation it shapes, the slider's labe
 )
 
 
-class ActivationExplorer:
+class ActivationExplorer(Static):
     """``ActivationExplorer(slope=0.1)``; show ``explorer.widget``. ``image`` holds the picture (PNG),
     ``sliders`` maps ``slope``/``alpha``/``init`` to its slider (only those whose activation is shown);
     ``close()`` unhooks the sliders and closes every widget."""
@@ -63,6 +64,13 @@ class ActivationExplorer:
 
     def _changed(self, change: dict) -> None:
         self.redraw()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live explorer, and where widgets cannot run its current picture and numbers."""
+        numbers = " · ".join(f"{opt.name} {self.values()[opt.name]:g}" for opt, activation, _, _ in SLIDERS
+                             if activation in self.only)
+        lines = [f"activations: {', '.join(self.only)}"] + ([numbers] if numbers else [])
+        return mimebundle(self.widget, "nbdl activation explorer", lines, [bytes(self.image.value)])
 
     def close(self) -> None:
         for slider in self.sliders.values():

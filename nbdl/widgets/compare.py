@@ -9,12 +9,13 @@ import ipywidgets as W
 
 from ..plots.compare import AXES, ComparisonFigure, check_x, classification
 from ..plots.render import shown_width
+from .static import Static, mimebundle
 
 SHORT = {"epoch": "epoch", "step": "optimizer step", "samples": "samples seen", "time": "time"}
 CHOICES = tuple((SHORT[x], x) for x in AXES)  # (button label, axis): one button per axis the picture knows
 
 
-class ComparisonPanel:
+class ComparisonPanel(Static):
     """``ComparisonPanel(runs, x="step")``; show ``panel.widget``. ``image`` holds the picture (PNG),
     ``switch`` the x-axis choice; ``close()`` unhooks the switch and closes every widget."""
 
@@ -43,6 +44,11 @@ class ComparisonPanel:
             self.message.value = ""
         except Exception as error:  # noqa: BLE001 - said in the panel; the picture stays as it was
             self.message.value = f"<span style='color:#b00020'>{escape(f'{type(error).__name__}: {error}')}</span>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live panel, and where widgets cannot run its picture and the runs it compares."""
+        lines = [f"runs: {', '.join(self.runs)}", f"x-axis: {SHORT[self.switch.value]}"]
+        return mimebundle(self.widget, "nbdl comparison", lines, [self.png] if self.png else [])
 
     def close(self) -> None:
         self.switch.unobserve(self._changed, names="value")

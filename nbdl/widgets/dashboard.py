@@ -12,7 +12,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..core import NbdlError, NetworkSpec, Run, datasets, optimizers
+from ..core import NbdlError, NetworkSpec, Run, datasets, optimizers, presets
 from ..core.config import LIVE, Config, train_command
 from ..core.data import Dataset
 from ..core.network import as_spec
@@ -25,7 +25,7 @@ from .layers import LayerList
 from .pictures import Pictures
 from .playground import Playground
 from .sections import Settings, data_record, option_changed
-from .static import mimebundle
+from .static import Static, mimebundle
 from .worker import Worker
 
 PICTURES_WIDTH = 860  # px: the widest live picture (the network view) at its own size
@@ -39,12 +39,19 @@ TEMPLATES = {
 }
 
 
-class Dashboard:
+class Dashboard(Static):
     """``Dashboard(network=spec, data="moons", lr=0.01)``; ``.widget`` is what the notebook shows,
     ``.config`` the one config it edits, ``.run`` the run it trains."""
 
-    def __init__(self, network: Any = None, data: Any = "moons", data_options: dict[str, Any] | None = None,
-                 network_name: str = "net", data_name: str | None = None, **settings: Any):
+    def __init__(self, network: Any = None, data: Any = None, data_options: dict[str, Any] | None = None,
+                 network_name: str = "net", data_name: str | None = None, preset: Any = None, **settings: Any):
+        # A preset (a file, a dict or a Preset) gives the settings that are not given here.
+        self.preset = presets.as_preset(preset) if preset is not None else presets.Preset()
+        chosen = self.preset.settings
+        network = network if network is not None else chosen.get("network")
+        if data is None:
+            data, data_options = chosen.get("data", "moons"), {**chosen.get("data_options", {}), **(data_options or {})}
+        settings = {**{k: v for k, v in chosen.items() if k not in ("network", "data", "data_options")}, **settings}
         for name in (network_name, data_name):
             if name is not None and (not isinstance(name, str) or not name.isidentifier()):
                 raise NbdlError(f"the panel's names of the network and data are Python names (they go into the "
@@ -79,16 +86,21 @@ class Dashboard:
         self.notes = W.HTML()  # what the coach says, with diagnostics on
         self.pictures = Pictures()
         self.magic = W.Textarea(layout=W.Layout(width="calc(100% - 4px)"))  # its border inside the column
-        for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic")):
+        self.share_field = W.Text(description="share", style=style(), layout=W.Layout(width="calc(100% - 4px)"))
+        self.notice = W.HTML(presets_notice(self.preset), layout=W.Layout(display=None if self.preset.title or
+                                                                         self.preset.note else "none"))
+        for widget, name in ((self.status, "nbdl-status"), (self.magic, "nbdl-magic"), (self.share_field, "nbdl-share"),
+                             (self.notice, "nbdl-notice")):
             widget.add_class(name)  # names a browser test (or a user's stylesheet) can find
         training = W.VBox([self.actions.widget, self.playground.widget, self.status, W.HBox([self.bar, self.figures]),
-                           self.message, self.notes, self.pictures.widget, W.HTML("<b>copy as magic</b>"), self.magic],
+                           self.message, self.notes, self.pictures.widget, W.HTML("<b>copy as magic</b>"), self.magic,
+                           self.share_field],
                           layout=W.Layout(flex="1 1 auto", min_width=f"min(100%, {PICTURES_WIDTH}px)"))
         # Where the pictures do not fit beside the controls at their own size, they go below them.
-        self.widget = W.HBox([W.VBox([sections], layout=W.Layout(width="420px", min_width="420px")), training],
+        self.widget = W.HBox([W.VBox([self.notice, sections], layout=W.Layout(width="420px", min_width="420px")), training],
                              layout=W.Layout(width="100%", flex_flow="row wrap"))
         self.settings.show_data_options(data_record(self.config.data), self.config.data_options, self.data_option_changed)
-        self.settings.show(self.config)
+        self._show_settings()
         self._new_view()
         self._show_magic()
         self._refresh()
@@ -181,8 +193,8 @@ class Dashboard:
         try:
             value = self.settings.controls[name].value
             changes = {name: value}
-            if name == "optimizer":  # the new optimizer starts from its own hyperparameters
-                changes.update({k: None for k in optimizers.HYPERPARAMETERS})
+            if name == "optimizer":  # the new optimizer starts from its own hyperparameters (unless fixed)
+                changes.update({k: None for k in optimizers.HYPERPARAMETERS if k not in self.preset.fixed})
                 if optimizers.kind(value).full_batch:
                     changes["batch_size"] = None
             self._apply(self.config.replace(**changes), [name])
@@ -202,6 +214,7 @@ class Dashboard:
             network = self._fit(self.config.network, self.config.data, options)
             self._apply(self.config.replace(data_options=options, network=network), [name])
             self.layers.show(network)
+            self._constrain()
         except NbdlError as error:
             self._say(error_box(str(error)))
             if isinstance(self.settings.option_controls[name], ManyControl):  # switches show what is in use
@@ -222,6 +235,7 @@ class Dashboard:
         self.data_choice.unobserve(self._data_chosen, names="value")
         self.data_choice.value = self._data_label()
         self.data_choice.observe(self._data_chosen, names="value")
+        self._constrain()
 
     def _fit(self, network: NetworkSpec, data: Any, options: dict[str, Any]) -> NetworkSpec:
         """``network`` made to take ``data``'s samples and give its outputs."""
@@ -237,7 +251,7 @@ class Dashboard:
     def _apply(self, config: Config, changed: list[str]) -> None:
         """Take ``config`` (the ``changed`` fields differ) and tell the run, or say it needs a new one."""
         self.config = config.validate()
-        self.settings.show(self.config)
+        self._show_settings()
         self._show_magic()
         unfit = self._unfit()
         if self.run is None or unfit:
@@ -289,6 +303,38 @@ class Dashboard:
                 f"{train_command(self.config, self.network_name, self.data_name)}")
         self.magic.value = text
         self.magic.rows = text.count("\n") + 3
+        try:
+            self.share_field.value = self.share()
+        except NbdlError as error:
+            self.share_field.value = f"(no share string: {error})"
+
+    # -- share strings and presets ------------------------------------------------------------------
+    def share(self) -> str:
+        """A short URL-safe string of this panel's settings; ``Dashboard.from_share(text)`` or
+        ``%nbdl dashboard --share TEXT`` opens a panel with the same ones."""
+        return presets.share(self.config)
+
+    @classmethod
+    def from_share(cls, text: str, **given: Any) -> "Dashboard":
+        """The panel a share string describes; ``given`` arguments take the place of its own."""
+        return cls(**{**presets.unshare(text), **given})
+
+    def _show_settings(self) -> None:
+        self.settings.show(self.config)
+        self._constrain()
+
+    def _constrain(self) -> None:
+        """The preset's fixed controls disabled, its hidden ones not shown (again after any redraw)."""
+        for name in {*self.preset.fixed, *self.preset.hidden}:
+            for widget in self._widgets_of(name):
+                disable(widget)
+                if name in self.preset.hidden:
+                    widget.layout.display = "none"
+
+    def _widgets_of(self, name: str) -> list[W.Widget]:
+        drawn_elsewhere = {"network": [self.template, self.layers.widget], "data": [self.data_choice],
+                           "data_options": [self.settings.data_options]}
+        return drawn_elsewhere.get(name) or [self.settings.controls[name].widget]
 
     # -- the run and its thread -------------------------------------------------------------------
     def _ensure_run(self) -> bool:
@@ -319,6 +365,7 @@ class Dashboard:
         elif self.pictures.failures():
             self._say(error_box("; ".join(self.pictures.failures())))
         self._refresh()
+        self.redisplay()  # the saved notebook keeps this fit's last picture
 
     def _new_view(self) -> None:
         self.progress = Progress(self._show_progress)
@@ -398,5 +445,20 @@ class Dashboard:
         self.layers.close()
         self.pictures.close()
         for widget in (self.template, self.data_choice, self.status, self.bar, self.figures,
-                       self.message, self.notes, self.magic, self.widget):
+                       self.message, self.notes, self.magic, self.share_field, self.notice, self.widget):
             widget.close()
+
+
+def disable(widget: W.Widget) -> None:
+    """``widget`` and every widget inside it made unchangeable."""
+    if widget.has_trait("disabled"):
+        widget.disabled = True
+    for child in getattr(widget, "children", ()):
+        disable(child)
+
+
+def presets_notice(preset: presets.Preset) -> str:
+    """The preset's title and note for the students, above the controls."""
+    title = f"<h3 style='margin:4px 0'>{escape(preset.title)}</h3>" if preset.title else ""
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in preset.note.split("\n\n") if p.strip())
+    return f"<div style='max-width:410px'>{title}{paragraphs}</div>"

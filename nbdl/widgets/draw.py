@@ -3,7 +3,8 @@ class, and an up-to-date ``Dataset`` of what is drawn kept in the notebook under
 (``%nbdl draw NAME``), so ``%nbdl train NET --data NAME`` trains on the drawing as it is now."""
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 from typing import Any
 
 import ipywidgets as W
@@ -12,6 +13,7 @@ import numpy as np
 from ..core.data import Dataset, from_arrays
 from ..core.errors import NbdlError
 from ..core.tasks import CLASSIFICATION
+from .static import Static, mimebundle
 
 UNIT = 100  # canvas pixels per unit of the data: the 800 x 400 canvas spans x1 in [-4, 4], x2 in [-2, 2]
 
@@ -35,7 +37,7 @@ def points(drawn: list[dict[str, Any]], width: int, height: int) -> tuple[np.nda
 FEW = 300  # points below which the suggested command asks for more epochs and a larger rate
 
 
-class DrawPanel:
+class DrawPanel(Static):
     """The canvas, a line saying what is drawn, and ``namespace[name]``: a ``Dataset`` (2-D points,
     one class per colour) from the moment points of two classes are drawn, updated at every stroke.
     Before that it holds the points as ``(X, y)``, so training on it says what is missing."""
@@ -79,6 +81,16 @@ class DrawPanel:
         if len(labels) == 0:
             return f"{name}: no points yet; draw points of at least two classes"
         return f"{name}: {drawn}; draw points of another class too (pick its colour above) to make a data set"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live canvas, and where widgets cannot run what is drawn: the line of counts and, once
+        it is a data set, its picture."""
+        from ..plots.pictures import data_figure
+        from ..plots.render import figure_png
+
+        pictures = [figure_png(data_figure(self.dataset))] if self.dataset is not None else []
+        line = unescape(re.sub(r"<[^>]+>", "", self.counts.value))
+        return mimebundle(self.widget, f"nbdl drawing: {self.name}", [line], pictures)
 
     def close(self) -> None:
         """Unhook and close the widgets (once; again does nothing)."""

@@ -14,6 +14,7 @@ import ipywidgets as W
 from ..core.callbacks import VIEW, Callback, listens_to_batches
 from ..core.until_stopped import UntilStopped
 from .controls import style
+from .static import Static, mimebundle
 
 # Steps per picture the control offers; 0 is each view on its own time budget.
 SPEEDS = (("auto", 0), ("1", 1), ("2", 2), ("5", 5), ("10", 10), ("20", 20), ("50", 50), ("100", 100), ("500", 500))
@@ -58,7 +59,7 @@ class Pace(Callback):
             view.on_fit_end(run)
 
 
-class Playground:
+class Playground(Static):
     """The controls, and the callbacks they give a fit. ``idle_run()`` is the panel's run unless it
     is training (None then): a switch changed while the run is idle or paused redraws the views at
     once; while it trains, the next picture shows it. ``changed()`` is called when "run until
@@ -119,6 +120,14 @@ class Playground:
         for view in self.views:
             if all(hasattr(view, name) for name in SWITCHES):
                 view.render(run, final=True)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live controls, and where widgets cannot run their settings in words."""
+        speed = dict((value, label) for label, value in SPEEDS)[self.speed.value]
+        lines = [f"run until stopped: {'on' if self.loop.value else 'off'}", f"steps per picture: {speed}",
+                 f"show test data: {'on' if self.test_points.value else 'off'}",
+                 f"discretize output: {'on' if self.discrete.value else 'off'}"]
+        return mimebundle(self.widget, "nbdl playground controls", lines, [])
 
     def close(self) -> None:
         self.loop.unobserve(self._loop_changed, names="value")

@@ -30,3 +30,27 @@ def mimebundle(widget: W.Widget, title: str, lines: list[str], pictures: list[by
     if pictures:
         bundle["image/png"] = base64.b64encode(pictures[0]).decode()
     return bundle
+
+
+class Static:
+    """A panel whose displays can keep up with it: ``panel.keep(display(panel, display_id=True))``
+    and ``redisplay()`` sends every kept display a fresh bundle (``_repr_mimebundle_``), so the
+    notebook saved afterwards holds the panel's picture as it is now. It may be called from a training
+    thread: the update reaches the cell that displayed the panel (the front end routes it by its
+    display id; nbclient too, while a cell runs)."""
+
+    def keep(self, handle: Any) -> None:
+        """Keep ``handle`` (an IPython ``DisplayHandle``; None outside IPython) for ``redisplay``."""
+        if handle is not None:
+            self.__dict__.setdefault("displays", []).append(handle)
+
+    def bundle(self) -> dict[str, Any]:
+        """What a display of the panel holds: its widget's view and the static fallback."""
+        return self._repr_mimebundle_()
+
+    def redisplay(self) -> None:
+        """Send every display of the panel its bundle as it is now."""
+        handles = self.__dict__.get("displays", [])
+        bundle = self.bundle() if handles else {}
+        for handle in handles:
+            handle.update(bundle, raw=True)
