@@ -52,8 +52,10 @@ class Buttons:
     """Start, Pause/Resume, Step, Stop and Reset, each calling ``actions[name]()``."""
 
     def __init__(self, actions: dict[str, Callable[[], None]]):
-        self.buttons = {name: W.Button(description=name.capitalize(), icon=icon, layout=W.Layout(width="104px"))
-                        for name, icon in ACTIONS}
+        # the first button says "Train more" or "Continue" at times: wider, so its label is never cut
+        self.buttons = {name: W.Button(description=name.capitalize(), icon=icon,
+                                       layout=W.Layout(width="124px" if i == 0 else "96px"))
+                        for i, (name, icon) in enumerate(ACTIONS)}
         self._clicks = {name: (lambda _, act=actions[name]: act()) for name in self.buttons}
         for name, button in self.buttons.items():
             button.on_click(self._clicks[name])

@@ -1,5 +1,5 @@
-"""A JupyterLab server for the browser tests: started on a free port with its own settings, one
-notebook written beside it, and the calls the tests make to its REST API."""
+"""A JupyterLab (or Notebook 7) server for the browser tests: started on a free port with its own
+settings, one notebook written beside it, and the calls the tests make to its REST API."""
 import contextlib
 import json
 import os
@@ -21,6 +21,13 @@ CHROMIUM = "/usr/bin/chromium"
 OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "test-output" / "browser"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
+# Each front end (the ``jupyter`` subcommand that serves it): where it opens a notebook, and what on
+# the page says the kernel is idle (JupyterLab's status bar; Notebook 7 has none, only its toolbar's).
+FRONT_ENDS = {
+    "lab": ("/lab/tree/{notebook}?token={token}&reset", ".jp-StatusBar-TextItem:has-text('| Idle')"),
+    "notebook": ("/notebooks/{notebook}?token={token}", ".jp-Notebook-ExecutionIndicator[data-status='idle']"),
+}
+SCREENSHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 def _free_port() -> int:
@@ -35,12 +42,15 @@ def get(url: str):
 
 
 @contextlib.contextmanager
-def serve(folder: pathlib.Path, name: str, cells: list[str]):
-    """JupyterLab on ``folder`` holding ``name`` (a notebook of ``cells``): yields (base URL, token,
-    the server's log); skips the test where Chromium or Playwright is missing."""
+def serve(folder: pathlib.Path, name: str, cells: list[str], app: str = "lab"):
+    """JupyterLab (``app="notebook"``: Notebook 7) on ``folder`` holding ``name`` (a notebook of
+    ``cells``): yields (base URL, token, the server's log); skips the test where Chromium or
+    Playwright (or Notebook 7) is missing."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when run as root)")
     pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[dev]'")
+    if app == "notebook":
+        pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is not installed: pip install -e '.[dev]'")
     settings = folder / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
@@ -51,7 +61,7 @@ def serve(folder: pathlib.Path, name: str, cells: list[str]):
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+        [sys.executable, "-m", "jupyter", app, "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
          f"--ServerApp.token={token}", f"--ServerApp.root_dir={folder}"],
         env=env, stdout=open(folder / "lab.log", "wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -91,14 +101,16 @@ def restart_kernels(base: str, token: str) -> None:
         urllib.request.urlopen(request, timeout=60).close()
 
 
-def run_all(page, base: str, token: str, notebook: str, shown: str, what: str) -> None:
-    """Open ``notebook``, wait until its kernel is really idle (the status bar says so before the
-    kernel exists), then Run All until ``shown`` (a selector) appears: a Run All clicked too early
-    runs nothing, so it is clicked again, up to three times."""
-    page.goto(f"{base}/lab/tree/{notebook}?token={token}&reset")
+def run_all(page, base: str, token: str, notebook: str, shown: str, what: str, app: str = "lab") -> None:
+    """Open ``notebook`` in ``app`` (a key of FRONT_ENDS), wait until its kernel is really idle (the
+    page says so before the kernel exists), then Run All until ``shown`` (a selector) appears: a Run
+    All clicked too early runs nothing, so it is clicked again, up to three times. Both front ends
+    have the same Run menu."""
+    address, idle = FRONT_ENDS[app]
+    page.goto(base + address.format(notebook=notebook, token=token))
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     deadline = time.monotonic() + 120
-    while not (kernel_ready(base, token) and page.locator(".jp-StatusBar-TextItem", has_text="| Idle").count()):
+    while not (kernel_ready(base, token) and page.locator(idle).count()):
         assert time.monotonic() < deadline, "the kernel never became idle"
         time.sleep(0.3)
     for attempt in range(3):
@@ -109,6 +121,30 @@ def run_all(page, base: str, token: str, notebook: str, shown: str, what: str) -
             return
         except Exception:
             assert attempt < 2, f"Run All never showed {what}"
+
+
+def screenshot_for_readme(locator, name: str) -> None:
+    """With NBDL_SCREENSHOTS=1, ``locator``'s picture as docs/images/``name`` (the README's): taken in
+    a page tall enough to hold all of it (the notebook scrolls inside the page, so a taller element
+    comes out cut), its white margins trimmed and its colours reduced to a palette so it stays small;
+    otherwise nothing."""
+    if not os.environ.get("NBDL_SCREENSHOTS"):
+        return
+    from PIL import Image, ImageChops
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path, page = SCREENSHOTS / name, locator.page
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 3000})
+    try:
+        locator.screenshot(path=str(path), animations="disabled")
+    finally:
+        page.set_viewport_size(size)
+    with Image.open(path) as shot:
+        shot = shot.convert("RGB")
+        left, top, right, bottom = ImageChops.difference(shot, Image.new("RGB", shot.size, "white")).getbbox()
+        shot = shot.crop((max(left - 8, 0), max(top - 8, 0), min(right + 8, shot.width), min(bottom + 8, shot.height)))
+        shot.quantize(colors=256, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
 def with_one_retry(lab, drive, prefix: str) -> None:
