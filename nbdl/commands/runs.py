@@ -111,6 +111,10 @@ def run(magics, args) -> None:
         display({"text/html": table_html(rows), "text/plain": table_text(rows)}, raw=True)
         return
     missing = [n for n in names if n not in found]
+    other = [f"{n!r} is a {type(magics.shell.user_ns[n]).__name__}" for n in missing if n in magics.shell.user_ns]
+    if other:
+        raise NbdlError(f"{'; '.join(other)}: %nbdl runs compares runs of %nbdl train (or nbdl.train); its runs: "
+                        f"{', '.join(found) or 'none yet'}")
     if missing:
         known = ", ".join(found) or "none yet"
         raise NbdlError(f"no run named {', '.join(map(repr, missing))} in the notebook; its runs: {known}")

@@ -46,10 +46,15 @@ def to_code(run: Any, path: str | Path | None = None) -> str:
     text = "\n".join([_header(run, own_data), imports, f"SEED = {run.config.seed}",
                       _threads(run), "", _data(run, own_data), _model(run), _training(run)]) + "\n"
     if path is not None:
+        if not isinstance(path, (str, Path)):
+            raise NbdlError(f"run.to_code(path): the path must be text or a pathlib.Path, got {path!r:.60}")
         path = Path(path)
-        path.write_text(text)
-        if own_data:
-            np.savez(path.with_suffix(".npz"), X=run.dataset.X, y=run.dataset.y)
+        try:
+            path.write_text(text)
+            if own_data:
+                np.savez(path.with_suffix(".npz"), X=run.dataset.X, y=run.dataset.y)
+        except OSError as error:
+            raise NbdlError(f"cannot write the script to {str(path)!r}: {error.strerror or error}") from None
     return text
 
 

@@ -115,6 +115,7 @@ n = len(X_train)
 batches = [(start, min(start + BATCH_SIZE, n)) for start in range(0, n, BATCH_SIZE)]{merge}
 sizes = torch.tensor([stop - start for start, stop in batches])
 batch_order = torch.Generator().manual_seed(SEED){start}
+train_loss = val_loss = float("nan")  # until an epoch is trained (EPOCHS may be 0)
 for epoch in range(1, EPOCHS + 1):
     order = torch.randperm(n, generator=batch_order)
     X_shuffled, y_shuffled = X_train[order], y_train[order]

@@ -30,6 +30,8 @@ def summary_writer() -> Any:
 
 def unwritable(folder: Path) -> str | None:
     """Why ``folder`` cannot hold TensorBoard's files (made if missing, checked with a test file), or None."""
+    if folder.exists() and not folder.is_dir():
+        return "it is a file, not a folder"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
