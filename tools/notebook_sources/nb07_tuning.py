@@ -61,8 +61,8 @@ plt.show()"""),
 
 `nbdl.search(config, space, trials, method)` runs an Optuna study: a range `(low, high, "log")`
 is searched on a log scale (a fourth number gives a grid its points), a list is a set of choices.
-Each trial is scored by its best epoch's validation loss; a TPE trial that trails the median of
-the finished ones is pruned early. The same seed gives the same trials."""),
+Each trial is scored by its best epoch's validation loss; with any method, once four trials have
+finished, a trial that trails their median at the same epoch is **pruned** (stopped early). The same seed gives the same trials."""),
     new_code_cell("""found = {
     "grid": nbdl.search(config, {"lr": (1e-4, 10.0, "log", 6)}, method="grid"),
     "random": nbdl.search(config, {"lr": (1e-4, 10.0, "log")}, trials=10, method="random"),
@@ -71,7 +71,7 @@ the finished ones is pruned early. The same seed gives the same trials."""),
 for method, result in found.items():
     print(f"{method:6s} {len(result.trials):2d} trials: best lr {result.best_config.lr:.3g}, "
           f"best validation loss {result.best_value:.3f} (the default: {default_score:.3f})")"""),
-    new_code_cell("""found["tpe"].trials"""),
+    new_code_cell("""found["tpe"].trials.round(3)   # one row per trial"""),
     new_code_cell("""from nbdl.plots.search import search_figure
 
 search_figure(found["tpe"])"""),

@@ -89,10 +89,11 @@ fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
 epochs = np.arange(1, chars.epoch + 1)
 ax.plot(epochs, chars.history["train_loss"], label="training")
 ax.plot(epochs, chars.history["val_loss"], label="validation")
-ax.set(xlabel="epoch", ylabel="cross-entropy (nats per character)", title="learning to predict the next character")
+ax.set(xlabel="epoch", ylabel="cross-entropy per character (nats)", title="learning to predict the next character")
 ax.legend(); plt.show()"""),
     new_markdown_cell("""The yardstick: a model that knows only how often each character occurs (its **unigram**
-frequencies) and ignores what came before. Its loss is the entropy of those frequencies."""),
+frequencies) and ignores what came before. Its loss is the entropy of those frequencies. (Both are in **nats**: information measured with
+the natural logarithm; 1 nat is about 1.44 bits.)"""),
     new_code_cell("""# NBVAL_CHECK_OUTPUT
 targets = chars.dataset.y[chars.data.indices["train"]]     # the next character at every step
 counts = np.bincount(np.asarray(targets).ravel(), minlength=chars.dataset.n_classes)

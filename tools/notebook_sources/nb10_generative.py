@@ -34,7 +34,8 @@ dense 64"""),
     new_code_cell("%nbdl train ae --data digits --task autoencode --epochs 30 --seed 0"),
     new_markdown_cell("""Is that any good? The simplest "reconstruction" ignores its input and always answers the
 average training image. The reconstruction error (mean squared error per pixel, in intensity
-units squared) must beat that baseline by a wide margin."""),
+units squared) must beat that baseline by a wide margin. `%nbdl train` stored its run as `run`
+(`--as NAME` picks another name)."""),
     new_code_cell("""# NBVAL_CHECK_OUTPUT
 train_images, _ = run.data.raw("train")
 test_images, _ = run.data.raw("test")

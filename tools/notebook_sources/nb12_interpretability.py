@@ -109,7 +109,9 @@ for name, r in [("sigmoid", sigmoid_run), ("relu + kaiming", relu_run)]:
     grads = r.instruments.figures["grad_norm"][-1]   # per layer, input side first
     print(f"{name:15s} last layer's gradient / first layer's: {grads[-1] / grads[0]:.0e}")
 print()
-print("the coach on the sigmoid net:", sigmoid_run.notes[0].message)
+note = sigmoid_run.notes[0]
+print(f"the coach on the sigmoid net (said once, at epoch {note.epoch}: its figure is from that epoch, not the last):")
+print("  " + note.message)
 print("  figure:", sigmoid_run.notes[0].figure)
 print("  try:", sigmoid_run.notes[0].advice)
 print("the coach on the ReLU net:", [note.kind for note in relu_run.notes] or "nothing to say")"""),

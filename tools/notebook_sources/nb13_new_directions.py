@@ -62,7 +62,7 @@ default and the smooth variants are safe to try.
 
 The **fast gradient sign method** (FGSM) moves every input value by `eps` in the direction that
 raises the loss most: `x + eps * sign(grad_x loss)`. On the 8x8 `digits` (pixels 0-16) a change of
-one or two intensity levels per pixel, invisible to a person, is enough to fool a network.
+one or two intensity levels per pixel, which a person barely notices, is enough to fool a network.
 **Adversarial training** (`adversarial="fgsm(EPS)"`) trains on batches that are half clean and half
 attacked with FGSM at that eps."""),
     new_code_cell("""network = "input 64\\ndense 64 relu\\ndense 10 softmax"

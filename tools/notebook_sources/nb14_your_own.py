@@ -144,7 +144,7 @@ A table with named columns and a text label: give the DataFrame and name the tar
 come from the column. The magic trains the same module and shows the live plots."""),
     new_code_cell("""frame = pd.DataFrame(X, columns=bunch.feature_names)
 frame["diagnosis"] = np.where(y == 1, "benign", "malignant")
-frame.iloc[:3, [0, 1, 2, -1]]"""),
+frame.iloc[:3, [0, 1, 2, -1]].round(2)"""),
     new_code_cell("""%nbdl train model --data frame --target diagnosis --optimizer adam --lr 0.001 --batch-size 32 --epochs 20 --seed 0 --as from_frame"""),
     new_code_cell("""# NBVAL_CHECK_OUTPUT
 print("classes", from_frame.dataset.class_names, "inputs", from_frame.dataset.sample_shape)
@@ -255,14 +255,16 @@ layer: it says so), and any optimizer that is one of `torch.optim`'s, so `nadam`
     new_code_cell("""plain = nbdl.train("input 30\\ndense 16 relu\\ndense 16 relu\\ndense 2 softmax", data=(X, y), optimizer="nadam",
                    lr=1e-3, batch_size=32, epochs=25, l2=1e-3, schedule="cosine", early_stopping=3, seed=0)
 script = plain.to_code(work / "tumour_experiment.py")
+import textwrap
 try:
     run.to_code()
 except nbdl.NbdlError as error:
-    print("TumourNet:", str(error)[:110], "...")
+    print("TumourNet:", textwrap.fill(str(error), 100, subsequent_indent="    "))
 print(len(script.splitlines()), "lines;", [line for line in script.splitlines() if line.startswith(("import", "from"))])"""),
     new_code_cell("""finished = subprocess.run([sys.executable, str(work / "tumour_experiment.py")], capture_output=True, text=True,
                           check=True, cwd=work)
-print(finished.stdout)"""),
+lines = finished.stdout.splitlines()   # one line per epoch, then the final losses
+print("\\n".join(lines[:2] + ["..."] + lines[-4:]))"""),
     new_code_cell("""final = dict(line.split()[1:] for line in finished.stdout.splitlines() if line.startswith("final"))
 for name in ("train_loss", "val_loss"):
     ours, theirs = plain.history[name][-1], float(final[name])
