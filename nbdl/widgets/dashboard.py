@@ -50,7 +50,9 @@ class Dashboard(Static):
         chosen = self.preset.settings
         network = network if network is not None else chosen.get("network")
         if data is None:
-            data, data_options = chosen.get("data", "moons"), {**chosen.get("data_options", {}), **(data_options or {})}
+            data = chosen.get("data", "moons")
+            if data_options is None or isinstance(data_options, dict):  # anything else: the data set says what it takes
+                data_options = {**chosen.get("data_options", {}), **(data_options or {})}
         settings = {**{k: v for k, v in chosen.items() if k not in ("network", "data", "data_options")}, **settings}
         for name in (network_name, data_name):
             if name is not None and (not isinstance(name, str) or not name.isidentifier()):
