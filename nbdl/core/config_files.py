@@ -58,20 +58,28 @@ def read(path: Any, settings: Iterable[Option], given: dict[str, Any]) -> dict[s
     return {**values, **given}
 
 
-def _json(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        raise NbdlError(f"{path} is a folder; give the config file in it, saved with run.config.save(PATH)")
+def read_json(path: Path, what: str, missing: str, not_json: str) -> Any:
+    """The JSON value in the file ``path``, or one line: ``what`` names the file ("config file"),
+    ``missing`` says what to do when there is none, ``not_json`` is the message for a file that is
+    not JSON, with ``{path}`` and ``{where}`` (line, column and why) filled in."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise NbdlError(f"no config file {path}; save one with run.config.save({str(path)!r})") from None
+        raise NbdlError(f"no {what} {path}; {missing}") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise NbdlError(f"cannot read the config file {path}: {getattr(error, 'strerror', None) or error}") from None
+        raise NbdlError(f"cannot read the {what} {path}: {getattr(error, 'strerror', None) or error}") from None
     try:
-        values = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
-        raise NbdlError(f"{path} is not a JSON config (line {error.lineno}, column {error.colno}: {error.msg}); "
-                        "a config file is written by run.config.save(PATH)") from None
+        where = f"line {error.lineno}, column {error.colno}: {error.msg}"
+        raise NbdlError(not_json.format(path=path, where=where)) from None
+
+
+def _json(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise NbdlError(f"{path} is a folder; give the config file in it, saved with run.config.save(PATH)")
+    values = read_json(path, "config file", f"save one with run.config.save({str(path)!r})",
+                       "{path} is not a JSON config ({where}); a config file is written by run.config.save(PATH)")
     if not isinstance(values, dict):
         raise NbdlError(f"{path} holds a JSON {type(values).__name__}, not a config; a config file is an object of "
                         "settings by name, written by run.config.save(PATH)")

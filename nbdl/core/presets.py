@@ -19,6 +19,7 @@ from torch import nn
 
 from . import datasets
 from .config import NAMES, SETTINGS, Config
+from .config_files import read_json
 from .errors import NbdlError, raise_all
 from .network import NetworkSpec, as_spec
 from .options import OBJECT
@@ -173,16 +174,7 @@ def read_preset(values: Any, source: str = "preset") -> Preset:
 def load_preset(path: Any) -> Preset:
     """The preset in the JSON file ``path``, checked."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NbdlError(f"no preset file {path}; see notebooks/presets/ for an example") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise NbdlError(f"cannot read the preset file {path}: {getattr(error, 'strerror', None) or error}") from None
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise NbdlError(f"{path} is not JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    values = read_json(path, "preset file", "see notebooks/presets/ for an example", "{path} is not JSON ({where})")
     return read_preset(values, f"preset {path}")
 
 
